@@ -1,0 +1,205 @@
+// Package config reads shequ's settings from flags and SHEQU_* environment
+// variables into one typed struct. A flag given on the command line wins over
+// the environment; a bad value stops start-up with a message naming it.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything a shequ process needs to start.
+type Config struct {
+	DB       string // SQLite file path (default shequ.db) or postgres:// URL
+	Addr     string // listen address
+	KeyFile  string // data-encryption key file
+	BaseURL  string // public URL, used for links in QR codes and for secure cookies
+	LogLevel string // debug, info, warn, error
+	// SessionTTL is how long an idle session stays valid.
+	SessionTTL time.Duration
+	// SecureCookies forces the Secure cookie attribute; it is on by itself
+	// when BaseURL is https.
+	SecureCookies bool
+	// TrustProxy makes X-Forwarded-For / X-Forwarded-Proto count (behind a
+	// reverse proxy only).
+	TrustProxy bool
+}
+
+// Default returns the settings used when nothing is given.
+func Default() Config {
+	return Config{
+		DB:         "shequ.db",
+		Addr:       "127.0.0.1:8080",
+		LogLevel:   "info",
+		SessionTTL: 12 * time.Hour,
+	}
+}
+
+// Error names the variable (or flag) whose value is bad.
+type Error struct {
+	Var string
+	Msg string
+}
+
+func (e *Error) Error() string { return e.Var + ": " + e.Msg }
+
+type setting struct {
+	env, flag, usage string
+	apply            func(c *Config, v string) error
+}
+
+var settings = []setting{
+	{"SHEQU_DB", "db", "SQLite file path or postgres:// URL", func(c *Config, v string) error { c.DB = v; return nil }},
+	{"SHEQU_ADDR", "addr", "listen address HOST:PORT", func(c *Config, v string) error { c.Addr = v; return nil }},
+	{"SHEQU_KEY_FILE", "key-file", "data-encryption key file (default: next to the SQLite file)", func(c *Config, v string) error { c.KeyFile = v; return nil }},
+	{"SHEQU_BASE_URL", "base-url", "public URL of this server, e.g. https://shequ.example.cn", func(c *Config, v string) error { c.BaseURL = v; return nil }},
+	{"SHEQU_LOG_LEVEL", "log-level", "debug, info, warn or error", func(c *Config, v string) error { c.LogLevel = v; return nil }},
+	{"SHEQU_SESSION_TTL", "session-ttl", "idle session lifetime, e.g. 12h", func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("not a duration (e.g. 12h): %q", v)
+		}
+		c.SessionTTL = d
+		return nil
+	}},
+	{"SHEQU_SECURE_COOKIES", "secure-cookies", "always mark cookies Secure (true/false)", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("not true or false: %q", v)
+		}
+		c.SecureCookies = b
+		return nil
+	}},
+	{"SHEQU_TRUST_PROXY", "trust-proxy", "trust X-Forwarded-* headers from a reverse proxy (true/false)", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("not true or false: %q", v)
+		}
+		c.TrustProxy = b
+		return nil
+	}},
+}
+
+// Register adds a flag for every setting to fs. Load reads them back.
+func Register(fs *flag.FlagSet) {
+	for _, s := range settings {
+		fs.String(s.flag, "", s.usage+" (env "+s.env+")")
+	}
+}
+
+// Load builds the configuration: defaults, then the environment, then flags
+// that were set on fs. getenv is os.Getenv outside tests.
+func Load(fs *flag.FlagSet, getenv func(string) string) (Config, error) {
+	c := Default()
+	set := map[string]string{}
+	if fs != nil {
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = f.Value.String() })
+	}
+	for _, s := range settings {
+		name, v := s.env, getenv(s.env)
+		if fv, ok := set[s.flag]; ok {
+			name, v = "-"+s.flag, fv
+		}
+		if v == "" {
+			continue
+		}
+		if err := s.apply(&c, strings.TrimSpace(v)); err != nil {
+			return c, &Error{Var: name, Msg: err.Error()}
+		}
+	}
+	return c, c.validate()
+}
+
+// FromEnv is Load without flags.
+func FromEnv() (Config, error) { return Load(nil, os.Getenv) }
+
+func (c *Config) validate() error {
+	if _, err := c.Dialect(); err != nil {
+		return &Error{Var: "SHEQU_DB", Msg: err.Error()}
+	}
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return &Error{Var: "SHEQU_ADDR", Msg: fmt.Sprintf("not HOST:PORT: %q", c.Addr)}
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return &Error{Var: "SHEQU_ADDR", Msg: fmt.Sprintf("bad port %q", port)}
+	}
+	_ = host
+	if c.BaseURL != "" {
+		u, err := url.Parse(c.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return &Error{Var: "SHEQU_BASE_URL", Msg: fmt.Sprintf("not an http(s) URL: %q", c.BaseURL)}
+		}
+		c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+		if u.Scheme == "https" {
+			c.SecureCookies = true
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return &Error{Var: "SHEQU_LOG_LEVEL", Msg: fmt.Sprintf("must be debug, info, warn or error, not %q", c.LogLevel)}
+	}
+	if c.SessionTTL < time.Minute {
+		return &Error{Var: "SHEQU_SESSION_TTL", Msg: "must be at least 1m"}
+	}
+	if c.KeyFile == "" {
+		c.KeyFile = c.defaultKeyFile()
+	}
+	return nil
+}
+
+// Dialect is "sqlite" or "postgres", decided by the form of DB.
+func (c *Config) Dialect() (string, error) {
+	return DialectOf(c.DB)
+}
+
+// DialectOf tells which engine a database setting selects.
+func DialectOf(db string) (string, error) {
+	if db == "" {
+		return "", fmt.Errorf("empty")
+	}
+	if i := strings.Index(db, "://"); i > 0 {
+		switch scheme := db[:i]; scheme {
+		case "postgres", "postgresql":
+			return "postgres", nil
+		case "file", "sqlite":
+			return "sqlite", nil
+		default:
+			return "", fmt.Errorf("unsupported database scheme %q: give a SQLite file path or a postgres:// URL", scheme)
+		}
+	}
+	if strings.HasPrefix(db, "file:") {
+		return "sqlite", nil
+	}
+	return "sqlite", nil
+}
+
+// SQLitePath is the file behind a SQLite setting.
+func SQLitePath(db string) string {
+	for _, p := range []string{"sqlite://", "file://", "file:"} {
+		if strings.HasPrefix(db, p) {
+			db = strings.TrimPrefix(db, p)
+			break
+		}
+	}
+	if i := strings.IndexByte(db, '?'); i >= 0 {
+		db = db[:i]
+	}
+	return db
+}
+
+func (c *Config) defaultKeyFile() string {
+	if d, _ := c.Dialect(); d == "sqlite" {
+		p := SQLitePath(c.DB)
+		return filepath.Join(filepath.Dir(p), strings.TrimSuffix(filepath.Base(p), filepath.Ext(p))+".key")
+	}
+	return "shequ.key"
+}

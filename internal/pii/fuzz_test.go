@@ -1,0 +1,91 @@
+package pii
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func FuzzParseID(f *testing.F) {
+	for _, s := range []struct{ typ, raw string }{
+		{"resident_id", "11010519491231002X"},
+		{"resident_id", "11010519491231002x"},
+		{"resident_id", "１１０１０５１９４９１２３１００２Ｘ"},
+		{"resident_id", "130503670401001"},
+		{"resident_id", "110105194902310026"},
+		{"resident_id", " 4405 2418 8001 0100 14 "},
+		{"resident_id", "\xff\xfe110105194912310021"},
+		{"passport", "e12345678"},
+		{"hkmo_permit", "H1234567890"},
+		{"tw_permit", "12345678"},
+		{"foreign_pr", "USA123456789012"},
+		{"foreign_pr", "951840198501010017"},
+		{"other", "x"},
+	} {
+		f.Add(s.typ, s.raw)
+	}
+	f.Fuzz(func(t *testing.T, typ, raw string) {
+		id, err := ParseID(DocType(typ), raw, testNow)
+		if err != nil {
+			if reasonOf(err) == "" {
+				t.Fatalf("error %v is not an *IDError", err)
+			}
+			return
+		}
+		n := id.Number
+		if !utf8.ValidString(n) || strings.ToUpper(n) != n || strings.ContainsAny(n, " \t") || n != strings.TrimSpace(n) {
+			t.Fatalf("accepted %q as non-normalised %q", raw, n)
+		}
+		for i := 0; i < len(n); i++ {
+			if n[i] >= 0x80 {
+				t.Fatalf("accepted %q with non-ASCII number %q", raw, n)
+			}
+		}
+		if id.Type == DocResidentID {
+			if len(n) != 18 || IDCheckChar(n[:17]) != n[17] || id.Birth.IsZero() || id.Sex == 0 || id.Region != n[:6] {
+				t.Fatalf("accepted resident id %q as %+v", raw, id)
+			}
+		}
+		again, err := ParseID(id.Type, n, testNow)
+		if err != nil || again != id {
+			t.Fatalf("re-parsing %q gave %+v, %v; want %+v", n, again, err, id)
+		}
+	})
+}
+
+var phoneForm = regexp.MustCompile(`^(1[3-9]\d{9}|010-[2-9]\d{6,7}|02\d-[2-9]\d{6,7}|0[3-9]\d{2}-[2-9]\d{6,7})$`)
+
+func FuzzNormalizePhone(f *testing.F) {
+	for _, s := range []string{
+		"13912345678", "+86 139 1234 5678", "0086-139-1234-5678", "8613912345678",
+		"１３９１２３４５６７８", "029-88886666", "(029) 8888 6666", "0917-3212345",
+		"+86 29 8888 6666", "+", "0", "86", "", "\u30001", "12345",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		p, err := NormalizePhone(raw)
+		if err != nil {
+			if err != ErrPhone {
+				t.Fatalf("error %v is not ErrPhone", err)
+			}
+			return
+		}
+		if !phoneForm.MatchString(p) {
+			t.Fatalf("NormalizePhone(%q) = %q, not a normalised form", raw, p)
+		}
+		if again, err := NormalizePhone(p); err != nil || again != p {
+			t.Fatalf("NormalizePhone(%q) = %q, %v; want it unchanged", p, again, err)
+		}
+		// The mask hides the subscriber digits: mobiles 4 to 7, landlines
+		// all but the last two after the area code.
+		want := p[:3] + "****" + p[7:]
+		if area, num, ok := strings.Cut(p, "-"); ok {
+			want = area + "-" + strings.Repeat("*", len(num)-2) + num[len(num)-2:]
+		}
+		if m := MaskPhone(raw); m != want {
+			t.Fatalf("MaskPhone(%q) = %q, want %q", raw, m, want)
+		}
+	})
+}
