@@ -1,0 +1,219 @@
+// Package store is shequ's one storage layer: a concrete Store over
+// database/sql that runs the same SQL ($n placeholders) on SQLite
+// (modernc.org/sqlite, the default) and PostgreSQL (pgx). Reads use a pool;
+// on SQLite all writes go through one connection in IMMEDIATE transactions,
+// so writers queue instead of failing with SQLITE_BUSY.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite"
+
+	"shequ/internal/config"
+	"shequ/internal/errs"
+)
+
+// Dialect names the engine.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Store is the database. Times are stored as Unix milliseconds (UTC) and
+// dates as 'YYYY-MM-DD' text, identical on both engines.
+type Store struct {
+	Dialect Dialect
+	r, w    *sql.DB
+	now     func() time.Time
+}
+
+// Open connects to the database named by a SHEQU_DB value. It does not
+// migrate; call Migrate.
+func Open(ctx context.Context, dsn string, now func() time.Time) (*Store, error) {
+	d, err := config.DialectOf(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if now == nil {
+		now = time.Now
+	}
+	s := &Store{Dialect: Dialect(d), now: now}
+	switch s.Dialect {
+	case SQLite:
+		path := config.SQLitePath(dsn)
+		if dir := filepath.Dir(path); dir != "" {
+			if _, err := os.Stat(dir); err != nil {
+				return nil, fmt.Errorf("database folder %s: %w", dir, err)
+			}
+		}
+		// synchronous(FULL): an acknowledged write (a pass event, a
+		// self-report) must survive power loss, not only a process crash.
+		base := "file:" + (&url.URL{Path: path}).EscapedPath() +
+			"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+		if s.w, err = sql.Open("sqlite", base+"&_txlock=immediate"); err != nil {
+			return nil, err
+		}
+		s.w.SetMaxOpenConns(1)
+		s.w.SetConnMaxIdleTime(0)
+		if s.r, err = sql.Open("sqlite", base+"&_pragma=query_only(1)"); err != nil {
+			return nil, err
+		}
+		s.r.SetMaxOpenConns(8)
+		s.r.SetMaxIdleConns(8)
+	case Postgres:
+		if s.w, err = sql.Open("pgx", dsn); err != nil {
+			return nil, err
+		}
+		s.w.SetMaxOpenConns(20)
+		s.w.SetMaxIdleConns(20)
+		s.r = s.w
+	}
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Ping checks that the database answers (for /readyz).
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if err := s.w.PingContext(ctx); err != nil {
+		return errs.Wrap(err, errs.Unavailable, "err.db_unavailable")
+	}
+	return nil
+}
+
+// Close releases all connections.
+func (s *Store) Close() error {
+	var err error
+	if s.r != nil && s.r != s.w {
+		err = s.r.Close()
+	}
+	if s.w != nil {
+		err = errors.Join(err, s.w.Close())
+	}
+	return err
+}
+
+// Now is the store's clock.
+func (s *Store) Now() time.Time { return s.now() }
+
+// Tx is a write transaction. Write methods live on Tx so that several
+// changes and their audit entry commit or fail together.
+type Tx struct {
+	tx *sql.Tx
+	s  *Store
+}
+
+// Write runs fn in one transaction and commits when fn returns nil.
+func (s *Store) Write(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	sqlTx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return s.classify(err)
+	}
+	tx := &Tx{tx: sqlTx, s: s}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = sqlTx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			_ = sqlTx.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	return s.classify(sqlTx.Commit())
+}
+
+// Now is the transaction's clock (the store's).
+func (tx *Tx) Now() time.Time { return tx.s.now() }
+
+func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	r, err := tx.tx.ExecContext(ctx, q, args...)
+	return r, tx.s.classify(err)
+}
+
+func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return tx.tx.QueryRowContext(ctx, q, args...)
+}
+
+func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return s.r.QueryRowContext(ctx, q, args...)
+}
+
+func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	return rows, s.classify(err)
+}
+
+// classify turns driver errors users can act on into coded errors.
+func (s *Store) classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := errs.As(err); ok {
+		return err
+	}
+	msg := err.Error()
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return errs.Wrap(err, errs.NotFound, "err.not_found")
+	case strings.Contains(msg, "UNIQUE constraint failed"), strings.Contains(msg, "SQLSTATE 23505"):
+		return errs.Wrap(err, errs.Conflict, "err.duplicate")
+	case strings.Contains(msg, "database or disk is full"), strings.Contains(msg, "SQLITE_FULL"), strings.Contains(msg, "SQLSTATE 53100"):
+		return errs.Wrap(err, errs.Unavailable, "err.disk_full")
+	case strings.Contains(msg, "connection refused"), strings.Contains(msg, "SQLSTATE 57P"), strings.Contains(msg, "conn closed"), strings.Contains(msg, "broken pipe"):
+		return errs.Wrap(err, errs.Unavailable, "err.db_unavailable")
+	}
+	return err
+}
+
+// ms stores a time as Unix milliseconds; the zero time is NULL.
+func ms(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// fromMS reads a nullable millisecond column.
+func fromMS(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMilli(v.Int64).UTC()
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func nullStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// RawForTest exposes the writer handle so tests can tamper with data the
+// way someone with direct database access could.
+func RawForTest(s *Store) *sql.DB { return s.w }
