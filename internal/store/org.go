@@ -280,13 +280,22 @@ func (s *Store) CountOrgNodes(ctx context.Context, path string) (map[Level]int, 
 
 // NextGridCode proposes the next free grid code inside a community.
 func (tx *Tx) NextGridCode(ctx context.Context, communityID string) (string, error) {
-	c, err := tx.orgNode(ctx, communityID)
+	return nextGridCode(ctx, tx.tx, tx.s, communityID)
+}
+
+// NextGridCode proposes the next free grid code inside a community.
+func (s *Store) NextGridCode(ctx context.Context, communityID string) (string, error) {
+	return nextGridCode(ctx, s.r, s, communityID)
+}
+
+func nextGridCode(ctx context.Context, q queryer, s *Store, communityID string) (string, error) {
+	c, err := scanOrg(q.QueryRowContext(ctx, `SELECT `+orgCols+` FROM org_nodes WHERE id = $1`, communityID))
 	if err != nil {
-		return "", err
+		return "", s.classify(err)
 	}
 	var max sql.NullString
-	if err := tx.queryRow(ctx, `SELECT max(code) FROM org_nodes WHERE code LIKE $1 AND level = 'grid'`, c.Code+"%").Scan(&max); err != nil {
-		return "", tx.s.classify(err)
+	if err := q.QueryRowContext(ctx, `SELECT max(code) FROM org_nodes WHERE code LIKE $1 AND level = 'grid'`, c.Code+"%").Scan(&max); err != nil {
+		return "", s.classify(err)
 	}
 	next := 1
 	if max.Valid && len(max.String) == 15 {

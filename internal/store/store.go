@@ -217,3 +217,16 @@ func nullStr(s string) any {
 // RawForTest exposes the writer handle so tests can tamper with data the
 // way someone with direct database access could.
 func RawForTest(s *Store) *sql.DB { return s.w }
+
+// Backup writes a consistent copy of a SQLite database to path while it
+// stays in use (VACUUM INTO). PostgreSQL is backed up with pg_dump.
+func (s *Store) Backup(ctx context.Context, path string) error {
+	if s.Dialect != SQLite {
+		return errors.New("PostgreSQL databases are backed up with pg_dump (see docs/deploy.md)")
+	}
+	if _, err := os.Stat(path); err == nil {
+		return fmt.Errorf("%s already exists", path)
+	}
+	_, err := s.r.ExecContext(ctx, `VACUUM INTO $1`, path)
+	return s.classify(err)
+}

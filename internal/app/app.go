@@ -1,0 +1,191 @@
+// Package app wires shequ together: configuration → keys → store → services
+// → HTTP, and runs the background jobs. cmd/shequ and the tests build the
+// whole program through it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"shequ/internal/audit"
+	"shequ/internal/auth"
+	"shequ/internal/config"
+	"shequ/internal/locale"
+	"shequ/internal/pii"
+	"shequ/internal/store"
+	"shequ/internal/web"
+)
+
+// Version is set at build time (-ldflags "-X shequ/internal/app.Version=…").
+var Version = "dev"
+
+// App is one running shequ.
+type App struct {
+	Cfg   config.Config
+	Log   *slog.Logger
+	Store *store.Store
+	Keys  *pii.Keyring
+	Audit *audit.Log
+	Auth  *auth.Service
+	Web   *web.Server
+	Now   func() time.Time
+
+	srv *http.Server
+	ln  net.Listener
+}
+
+// StartupError is a problem that must stop the program before it writes
+// anything; Var names the setting at fault.
+type StartupError struct {
+	Var string
+	Err error
+}
+
+func (e *StartupError) Error() string { return e.Var + ": " + e.Err.Error() }
+func (e *StartupError) Unwrap() error { return e.Err }
+
+const metaKeyCheck = "key_fingerprint"
+
+// Open opens the database, checks its schema and the key file, migrates,
+// and builds the services. now nil means the wall clock.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time) (*App, error) {
+	if now == nil {
+		now = time.Now
+	}
+	s, err := store.Open(ctx, cfg.DB, now)
+	if err != nil {
+		return nil, &StartupError{Var: "SHEQU_DB", Err: err}
+	}
+	a := &App{Cfg: cfg, Log: log, Store: s, Now: now}
+	if err := a.init(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) init(ctx context.Context) error {
+	s := a.Store
+	version, err := s.SchemaVersion(ctx)
+	if err != nil {
+		return &StartupError{Var: "SHEQU_DB", Err: err}
+	}
+	if version > s.LatestVersion() {
+		return &StartupError{Var: "SHEQU_DB", Err: fmt.Errorf("database schema version %d is newer than this binary (%d): upgrade shequ", version, s.LatestVersion())}
+	}
+	fingerprint := ""
+	if version > 0 {
+		if fingerprint, err = s.Meta(ctx, metaKeyCheck); err != nil {
+			return &StartupError{Var: "SHEQU_DB", Err: err}
+		}
+	}
+	keys, err := pii.LoadKeyFile(a.Cfg.KeyFile)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && fingerprint == "":
+		// A new database: make its key.
+		if keys, err = pii.CreateKeyFile(a.Cfg.KeyFile); err != nil {
+			return &StartupError{Var: "SHEQU_KEY_FILE", Err: err}
+		}
+		a.Log.Info("created a new data-encryption key; back it up with the database", "file", a.Cfg.KeyFile)
+	case errors.Is(err, fs.ErrNotExist):
+		return &StartupError{Var: "SHEQU_KEY_FILE", Err: fmt.Errorf("%s is missing, but the database holds data encrypted with key %s: restore the key file", a.Cfg.KeyFile, fingerprint)}
+	case err != nil:
+		return &StartupError{Var: "SHEQU_KEY_FILE", Err: err}
+	}
+	if fingerprint != "" && fingerprint != keys.Fingerprint() {
+		return &StartupError{Var: "SHEQU_KEY_FILE", Err: fmt.Errorf("%s is not the key of this database (expected key %s, found %s)", a.Cfg.KeyFile, fingerprint, keys.Fingerprint())}
+	}
+	if _, err := s.Migrate(ctx); err != nil {
+		return &StartupError{Var: "SHEQU_DB", Err: err}
+	}
+	if fingerprint == "" {
+		if err := s.Write(ctx, func(tx *store.Tx) error { return tx.SetMeta(ctx, metaKeyCheck, keys.Fingerprint()) }); err != nil {
+			return err
+		}
+	}
+	a.Keys = keys
+	a.Audit = audit.New(func(b []byte) []byte { return keys.MAC(b, "audit") })
+	a.Auth = &auth.Service{Store: s, Keys: keys, Audit: a.Audit, Sender: auth.LogSender{Log: a.Log}, TTL: a.Cfg.SessionTTL}
+	a.Web = &web.Server{Store: s, Auth: a.Auth, Audit: a.Audit, Keys: keys, Cat: locale.MustLoad(), Cfg: a.Cfg,
+		Log: a.Log, Version: Version}
+	return nil
+}
+
+// Listen binds the configured address (so callers know the port before
+// serving; the demo prints its URL first).
+func (a *App) Listen() (net.Addr, error) {
+	ln, err := net.Listen("tcp", a.Cfg.Addr)
+	if err != nil {
+		return nil, &StartupError{Var: "SHEQU_ADDR", Err: err}
+	}
+	a.ln = ln
+	return ln.Addr(), nil
+}
+
+// Serve answers HTTP until ctx ends, then shuts down gracefully.
+func (a *App) Serve(ctx context.Context) error {
+	if a.ln == nil {
+		if _, err := a.Listen(); err != nil {
+			return err
+		}
+	}
+	a.srv = &http.Server{
+		Handler:           a.Web.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	go a.jobs(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- a.srv.Serve(a.ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return a.srv.Shutdown(sctx)
+}
+
+// jobs runs housekeeping on a timer.
+func (a *App) jobs(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		if err := a.Housekeeping(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("housekeeping", "err", err.Error())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Housekeeping purges expired sessions, codes and old login failures.
+func (a *App) Housekeeping(ctx context.Context) error {
+	return a.Store.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.PurgeExpired(ctx, a.Now().Add(-24*time.Hour))
+		return err
+	})
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.Store.Close() }
+
+// NewLogger makes the JSON structured logger.
+func NewLogger(level string, w *os.File) *slog.Logger {
+	var l slog.Level
+	l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}

@@ -1,0 +1,83 @@
+package web
+
+import (
+	"io/fs"
+	"net/http"
+)
+
+func (s *Server) routes(mux *http.ServeMux) {
+	static, _ := fs.Sub(staticFS, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
+
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", s.Metrics.Handler())
+
+	mux.HandleFunc("GET /login", s.loginPage)
+	mux.HandleFunc("POST /login", s.loginSubmit)
+	mux.HandleFunc("GET /login/resident", s.residentLoginPage)
+	mux.HandleFunc("POST /login/resident/code", s.residentSendCode)
+	mux.HandleFunc("POST /login/resident", s.residentLoginSubmit)
+	mux.HandleFunc("POST /logout", s.logout)
+	mux.HandleFunc("GET /lang", s.setLang)
+
+	mux.HandleFunc("GET /{$}", s.signedIn(s.home))
+	mux.HandleFunc("GET /account", s.signedIn(s.accountPage))
+	mux.HandleFunc("POST /account/password", s.signedIn(s.accountPassword))
+
+	mux.HandleFunc("GET /org", s.signedIn(s.orgTree))
+	mux.HandleFunc("GET /org/{id}", s.signedIn(s.orgNode))
+	mux.HandleFunc("POST /org/{id}", s.signedIn(s.orgRename))
+	mux.HandleFunc("POST /org/{id}/children", s.signedIn(s.orgAddChild))
+	mux.HandleFunc("POST /org/{id}/move", s.signedIn(s.orgMove))
+	mux.HandleFunc("POST /org/import", s.signedIn(s.orgImport))
+
+	mux.HandleFunc("GET /users", s.signedIn(s.userList))
+	mux.HandleFunc("POST /users", s.signedIn(s.userCreate))
+	mux.HandleFunc("GET /users/{id}", s.signedIn(s.userPage))
+	mux.HandleFunc("POST /users/{id}/roles", s.signedIn(s.userAssign))
+	mux.HandleFunc("POST /users/{id}/roles/{aid}/delete", s.signedIn(s.userUnassign))
+	mux.HandleFunc("POST /users/{id}/disable", s.signedIn(s.userDisable))
+	mux.HandleFunc("POST /users/{id}/enable", s.signedIn(s.userEnable))
+	mux.HandleFunc("POST /users/{id}/password", s.signedIn(s.userPassword))
+
+	mux.HandleFunc("GET /audit", s.signedIn(s.auditPage))
+
+	mux.HandleFunc("/", s.notFound)
+}
+
+// signedIn lets only logged-in people through (residents included; each
+// handler checks the action it needs).
+func (s *Server) signedIn(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if reqOf(r).p == nil {
+			s.fail(w, r, errLoginRequired)
+			return
+		}
+		h(w, r)
+	}
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) { s.fail(w, r, errNotFound) }
+
+func cacheStatic(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := s.Store.Ping(r.Context()); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("database unreachable\n"))
+		return
+	}
+	w.Write([]byte("ok\n"))
+}

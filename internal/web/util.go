@@ -1,0 +1,31 @@
+package web
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"shequ/internal/store"
+)
+
+func parseDate(s string) (time.Time, bool) {
+	t, err := time.ParseInLocation("2006-01-02", s, shanghai)
+	return t, err == nil
+}
+
+func atoiDefault(s string, d int) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return d
+	}
+	return n
+}
+
+func sortAuditDesc(es []store.AuditEntry) {
+	sort.Slice(es, func(i, j int) bool { return es[i].Seq > es[j].Seq })
+}
+
+// isRootPath reports whether a node path names a top node of the tree: a
+// scope there covers everything, records without a node too.
+func isRootPath(path string) bool { return strings.Count(path, "/") == 2 }
