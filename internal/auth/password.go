@@ -22,14 +22,34 @@ const (
 	argonKeyLen  = 32
 )
 
-// HashPassword returns an encoded argon2id hash with a random salt.
-func HashPassword(pw string) (string, error) {
+// Argon2 is the cost of password hashing. The zero value means the
+// production default; tests may make it cheaper.
+type Argon2 struct {
+	Time, MemoryKiB uint32
+	Threads         uint8
+}
+
+func (c Argon2) orDefault() Argon2 {
+	if c.Time == 0 {
+		return Argon2{Time: argonTime, MemoryKiB: argonMemory, Threads: argonThreads}
+	}
+	return c
+}
+
+// HashPassword returns an encoded argon2id hash with a random salt, at the
+// production cost.
+func HashPassword(pw string) (string, error) { return Argon2{}.Hash(pw) }
+
+// Hash returns an encoded argon2id hash with a random salt. The encoding
+// carries the cost, so hashes of different costs all verify.
+func (c Argon2) Hash(pw string) (string, error) {
+	c = c.orDefault()
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+	key := argon2.IDKey([]byte(pw), salt, c.Time, c.MemoryKiB, c.Threads, argonKeyLen)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, c.MemoryKiB, c.Time, c.Threads,
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
 }
 

@@ -52,7 +52,7 @@ func (a *Service) CreateUser(ctx context.Context, actor *access.Principal, in Ne
 		if err := ValidatePassword(in.Password); err != nil {
 			return u, err.(*errs.Error).OnField("password")
 		}
-		h, err := HashPassword(in.Password)
+		h, err := a.Argon2.Hash(in.Password)
 		if err != nil {
 			return u, err
 		}
@@ -151,7 +151,7 @@ func (a *Service) ChangePassword(ctx context.Context, actor *access.Principal, u
 	if err := ValidatePassword(pw); err != nil {
 		return err.(*errs.Error).OnField("password")
 	}
-	h, err := HashPassword(pw)
+	h, err := a.Argon2.Hash(pw)
 	if err != nil {
 		return err
 	}

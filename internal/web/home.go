@@ -12,7 +12,23 @@ import (
 type scopeView struct {
 	Role  string
 	Node  store.OrgNode
-	Trail []store.OrgNode
+	Trail []trailItem
+}
+
+// trailItem is one step of a path from the top of the tree; only the
+// steps the principal may open are links.
+type trailItem struct {
+	Node store.OrgNode
+	Link bool
+}
+
+func (s *Server) trail(r *http.Request, nodes []store.OrgNode) []trailItem {
+	p := reqOf(r).p
+	out := make([]trailItem, len(nodes))
+	for i, n := range nodes {
+		out[i] = trailItem{Node: n, Link: p.Can(access.OrgView, n.Path)}
+	}
+	return out
 }
 
 // scopes describes where the principal's roles apply, with the path from
@@ -28,7 +44,7 @@ func (s *Server) scopes(r *http.Request) ([]scopeView, error) {
 		if len(trail) == 0 {
 			continue
 		}
-		out = append(out, scopeView{Role: string(a.Role), Node: trail[len(trail)-1], Trail: trail})
+		out = append(out, scopeView{Role: string(a.Role), Node: trail[len(trail)-1], Trail: s.trail(r, trail)})
 	}
 	return out, nil
 }

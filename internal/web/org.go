@@ -80,7 +80,7 @@ func (s *Server) renderNode(w http.ResponseWriter, r *http.Request, n store.OrgN
 		s.fail(w, r, err)
 		return
 	}
-	data := map[string]any{"Node": n, "Children": children, "Trail": trail, "History": history,
+	data := map[string]any{"Node": n, "Children": children, "Trail": s.trail(r, trail), "History": history,
 		"CanManage": rq.p.Can(access.OrgManage, n.Path)}
 	if n.Level == store.LevelGrid && len(trail) >= 2 {
 		// Communities this grid may move to: those of the same street that
