@@ -37,6 +37,7 @@ type Store struct {
 	Dialect Dialect
 	r, w    *sql.DB
 	now     func() time.Time
+	dsn     string // SQLite: the connection string without transaction mode
 }
 
 // Open connects to the database named by a SHEQU_DB value. It does not
@@ -62,6 +63,7 @@ func Open(ctx context.Context, dsn string, now func() time.Time) (*Store, error)
 		// self-report) must survive power loss, not only a process crash.
 		base := "file:" + (&url.URL{Path: path}).EscapedPath() +
 			"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+		s.dsn = base
 		if s.w, err = sql.Open("sqlite", base+"&_txlock=immediate"); err != nil {
 			return nil, err
 		}
@@ -227,6 +229,13 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("%s already exists", path)
 	}
-	_, err := s.r.ExecContext(ctx, `VACUUM INTO $1`, path)
+	// A connection of its own: readers are query-only and the writer must
+	// stay free while the copy is made.
+	db, err := sql.Open("sqlite", s.dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, `VACUUM INTO $1`, path)
 	return s.classify(err)
 }
