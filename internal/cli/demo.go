@@ -64,7 +64,7 @@ func demoCmd(ctx context.Context, e *Env, args []string) error {
 	if n, _ := a.Store.CountOrgNodes(ctx, ""); len(n) > 0 {
 		return errors.New("the demo needs an empty database")
 	}
-	res, err := demo.Build(ctx, demo.Env{Store: a.Store, Auth: a.Auth}, demo.Options{Seed: *seed, People: *people})
+	res, err := demo.Build(ctx, demo.Env{Store: a.Store, Auth: a.Auth, Keys: a.Keys}, demo.Options{Seed: *seed, People: *people})
 	if err != nil {
 		return fmt.Errorf("building the demo: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"shequ/internal/access"
 	"shequ/internal/auth"
 	"shequ/internal/org"
+	"shequ/internal/pii"
 	"shequ/internal/store"
 	"shequ/internal/synth"
 )
@@ -57,6 +58,7 @@ const (
 type Env struct {
 	Store *store.Store
 	Auth  *auth.Service
+	Keys  *pii.Keyring
 }
 
 // Build fills an empty database.
@@ -98,6 +100,9 @@ func Build(ctx context.Context, env Env, opt Options) (*Result, error) {
 	}
 	if err := buildAccounts(ctx, env, rng, res); err != nil {
 		return nil, err
+	}
+	if err := buildLedger(ctx, env, rng, res, opt.People); err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
 	}
 	return res, nil
 }

@@ -106,9 +106,32 @@ func (s *Store) OrgChildren(ctx context.Context, parentID string) ([]OrgNode, er
 	return s.orgList(ctx, `SELECT `+orgCols+` FROM org_nodes WHERE parent_id = $1 ORDER BY code`, parentID)
 }
 
-// OrgSubtree lists a node and everything below it, parents before children.
+// OrgSubtree lists a node and everything below it depth first, parents
+// before children and siblings in code order.
 func (s *Store) OrgSubtree(ctx context.Context, path string) ([]OrgNode, error) {
-	return s.orgList(ctx, `SELECT `+orgCols+` FROM org_nodes WHERE path LIKE $1 ORDER BY path`, likePrefix(path))
+	nodes, err := s.orgList(ctx, `SELECT `+orgCols+` FROM org_nodes WHERE path LIKE $1 ORDER BY code`, likePrefix(path))
+	if err != nil || len(nodes) == 0 {
+		return nodes, err
+	}
+	children := map[string][]OrgNode{}
+	var root OrgNode
+	for _, n := range nodes {
+		if n.Path == path {
+			root = n
+			continue
+		}
+		children[n.ParentID] = append(children[n.ParentID], n)
+	}
+	out := make([]OrgNode, 0, len(nodes))
+	var walk func(n OrgNode)
+	walk = func(n OrgNode) {
+		out = append(out, n)
+		for _, c := range children[n.ID] {
+			walk(c)
+		}
+	}
+	walk(root)
+	return out, nil
 }
 
 // OrgAncestors lists the nodes on a path, top first.

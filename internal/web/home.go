@@ -67,7 +67,21 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 			counts[l] += n
 		}
 	}
-	s.render(w, r, "home", map[string]any{"Scopes": scopes, "Counts": counts, "Levels": store.Levels})
+	var pop store.Population
+	for _, path := range rq.p.Scopes(access.PersonView) {
+		p, err := s.Store.CountPopulation(r.Context(), path)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		pop.Registered += p.Registered
+		pop.Permanent += p.Permanent
+		pop.Floating += p.Floating
+		pop.Households += p.Households
+		pop.Rooms += p.Rooms
+	}
+	s.render(w, r, "home", map[string]any{"Scopes": scopes, "Counts": counts, "Levels": store.Levels,
+		"Pop": pop, "ShowPop": rq.p.CanAnywhere(access.PersonView)})
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
