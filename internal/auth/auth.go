@@ -292,5 +292,10 @@ func (a *Service) ResolveToken(ctx context.Context, token string) (*access.Princ
 	if u.Disabled {
 		return nil, errs.E(errs.Unauthorized, "err.token_invalid")
 	}
+	if now.Sub(t.LastUsed) > time.Minute {
+		if err := a.Store.Write(ctx, func(tx *store.Tx) error { return tx.TouchAPIToken(ctx, t.ID) }); err != nil {
+			return nil, err
+		}
+	}
 	return a.Principal(ctx, u)
 }

@@ -93,7 +93,7 @@ func TestAPITokensAndDisabledAccounts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tok, err := a.IssueToken(ctx, u.ID, "test")
+		tok, err := a.IssueToken(ctx, nil, u.ID, "test", "")
 		if err != nil {
 			t.Fatal(err)
 		}

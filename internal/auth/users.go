@@ -25,7 +25,7 @@ type NewUser struct {
 // actorOf names who acts: a principal, or the command line.
 func actorOf(p *access.Principal) (id, name string) {
 	if p == nil {
-		return "", "shequ-cli"
+		return "", "system"
 	}
 	return p.UserID, p.Name
 }
@@ -232,14 +232,45 @@ func (a *Service) Unassign(ctx context.Context, actor *access.Principal, userID,
 }
 
 // IssueToken makes a new API token for an api account; the token is
-// returned once and only its hash is kept.
-func (a *Service) IssueToken(ctx context.Context, userID, name string) (string, error) {
+// returned once and only its hash is kept. actor nil means the command line
+// or the demo.
+func (a *Service) IssueToken(ctx context.Context, actor *access.Principal, userID, name, ip string) (string, error) {
+	u, err := a.mayManage(ctx, actor, userID)
+	if err != nil {
+		return "", err
+	}
+	if u.Kind != store.KindAPI {
+		return "", errs.E(errs.Invalid, "err.token_only_api")
+	}
+	if strings.TrimSpace(name) == "" {
+		name = "token"
+	}
 	tok := "sq_" + RandomToken(24)
-	err := a.Store.Write(ctx, func(tx *store.Tx) error {
-		_, err := tx.CreateAPIToken(ctx, userID, name, HashToken(tok), timeZero)
-		return err
+	aid, aname := actorOf(actor)
+	err = a.Store.Write(ctx, func(tx *store.Tx) error {
+		id, err := tx.CreateAPIToken(ctx, userID, strings.TrimSpace(name), HashToken(tok), timeZero)
+		if err != nil {
+			return err
+		}
+		return a.Audit.Append(ctx, tx, &store.AuditEntry{ActorID: aid, ActorName: aname, Action: "token.issue",
+			TargetType: "api_token", TargetID: id, IP: ip, NodeID: a.homeNode(ctx, userID), Detail: audit.Detail("user", u.Username)})
 	})
 	return tok, err
+}
+
+// RevokeToken ends an API token.
+func (a *Service) RevokeToken(ctx context.Context, actor *access.Principal, userID, tokenID, ip string) error {
+	if _, err := a.mayManage(ctx, actor, userID); err != nil {
+		return err
+	}
+	aid, aname := actorOf(actor)
+	return a.Store.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.RevokeAPIToken(ctx, userID, tokenID); err != nil {
+			return err
+		}
+		return a.Audit.Append(ctx, tx, &store.AuditEntry{ActorID: aid, ActorName: aname, Action: "token.revoke",
+			TargetType: "api_token", TargetID: tokenID, IP: ip, NodeID: a.homeNode(ctx, userID)})
+	})
 }
 
 // homeNode is the node of an account's first role, where entries about the

@@ -30,7 +30,7 @@ func orgCmd(ctx context.Context, e *Env, args []string) error {
 	}
 	defer a.Close()
 	res, err := org.ImportCSV(ctx, a.Store, f, "", func(tx *store.Tx, created int) error {
-		return a.Audit.Append(ctx, tx, &store.AuditEntry{ActorName: "shequ-cli", Action: "org.import",
+		return a.Audit.Append(ctx, tx, &store.AuditEntry{ActorName: "system", Action: "org.import",
 			Detail: audit.Detail("file", args[1], "created", created)})
 	})
 	if err != nil {

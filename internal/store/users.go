@@ -360,10 +360,16 @@ func (tx *Tx) CreateAPIToken(ctx context.Context, userID, name, tokenHash string
 	return id, err
 }
 
-// RevokeAPIToken makes a token useless from now on.
-func (tx *Tx) RevokeAPIToken(ctx context.Context, id string) error {
-	_, err := tx.exec(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`, ms(tx.Now()), id)
-	return err
+// RevokeAPIToken makes a token of userID useless from now on.
+func (tx *Tx) RevokeAPIToken(ctx context.Context, userID, id string) error {
+	r, err := tx.exec(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL`, ms(tx.Now()), id, userID)
+	if err != nil {
+		return err
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		return errs.E(errs.NotFound, "err.not_found")
+	}
+	return nil
 }
 
 // APITokenByHash finds the live token with this hash.
@@ -397,4 +403,33 @@ func replaceArg(cond string, n int) string {
 		out = append(out, cond[i])
 	}
 	return string(out)
+}
+
+// APITokens lists an account's tokens, newest first.
+func (s *Store) APITokens(ctx context.Context, userID string) ([]APIToken, error) {
+	rows, err := s.query(ctx, `SELECT id, user_id, name, created_at, expires_at, revoked_at, last_used_at FROM api_tokens
+		WHERE user_id = $1 ORDER BY created_at DESC`, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []APIToken
+	for rows.Next() {
+		var t APIToken
+		var c, e, r, l sql.NullInt64
+		if err := rows.Scan(&t.ID, &t.UserID, &t.Name, &c, &e, &r, &l); err != nil {
+			return nil, err
+		}
+		t.CreatedAt, t.ExpiresAt, t.RevokedAt, t.LastUsed = fromMS(c), fromMS(e), fromMS(r), fromMS(l)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// TouchAPIToken records that a token was used (at most once a minute).
+func (tx *Tx) TouchAPIToken(ctx context.Context, id string) error {
+	now := tx.Now()
+	_, err := tx.exec(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)`,
+		ms(now), id, ms(now.Add(-time.Minute)))
+	return err
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -54,9 +53,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.Log.Error("request failed", "path", r.URL.Path, "err", err.Error())
 	}
 	if wantsJSON(r) {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(status)
-		json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{
+		writeJSON(w, status, map[string]any{"error": map[string]string{
 			"code": string(errs.CodeOf(err)), "message": message(rq, err)}})
 		return
 	}

@@ -36,7 +36,7 @@ func (s *Server) orgTree(w http.ResponseWriter, r *http.Request) {
 			rows = append(rows, treeRow{Node: n, Depth: strings.Count(n.Path, "/") - base})
 		}
 	}
-	s.render(w, r, "org", map[string]any{"Rows": rows, "CanManage": rq.p.CanAnywhere(access.OrgManage)})
+	s.render(w, r, "org", map[string]any{"Rows": rows, "CanImport": rq.p.HasRole(access.Admin)})
 }
 
 // loadNode loads a node and checks that the principal may do a on it,

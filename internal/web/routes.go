@@ -40,6 +40,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /users/{id}/disable", s.signedIn(s.userDisable))
 	mux.HandleFunc("POST /users/{id}/enable", s.signedIn(s.userEnable))
 	mux.HandleFunc("POST /users/{id}/password", s.signedIn(s.userPassword))
+	mux.HandleFunc("POST /users/{id}/tokens", s.signedIn(s.userIssueToken))
+	mux.HandleFunc("POST /users/{id}/tokens/{tid}/revoke", s.signedIn(s.userRevokeToken))
+
+	mux.HandleFunc("GET /api/v1/whoami", s.signedIn(s.apiWhoami))
 
 	mux.HandleFunc("GET /audit", s.signedIn(s.auditPage))
 

@@ -82,7 +82,16 @@ const sessionCookie = "shequ_session"
 func (s *Server) withSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rq := &req{ip: s.clientIP(r)}
-		if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" && !isStatic(r.URL.Path) {
+		if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && strings.HasPrefix(r.URL.Path, "/api/") {
+			// API clients (partner departments, devices) use tokens.
+			p, err := s.Auth.ResolveToken(r.Context(), strings.TrimSpace(tok))
+			rq.pr = s.Cat.Printer(locale.Pick("", r))
+			if err != nil {
+				s.fail(w, r.WithContext(context.WithValue(r.Context(), reqKey, rq)), err)
+				return
+			}
+			rq.p = p
+		} else if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" && !isStatic(r.URL.Path) {
 			p, u, err := s.Auth.Resolve(r.Context(), c.Value)
 			if err == nil {
 				rq.p, rq.user, rq.token = p, u, c.Value

@@ -125,6 +125,10 @@ func (s *Server) userPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderUser(w http.ResponseWriter, r *http.Request, formErr error) {
+	s.renderUserWith(w, r, formErr, nil)
+}
+
+func (s *Server) renderUserWith(w http.ResponseWriter, r *http.Request, formErr error, extra map[string]any) {
 	u, as, ok := s.loadUser(w, r)
 	if !ok {
 		return
@@ -135,9 +139,19 @@ func (s *Server) renderUser(w http.ResponseWriter, r *http.Request, formErr erro
 		s.fail(w, r, err)
 		return
 	}
-	data := map[string]any{"Account": u, "Assignments": as, "Nodes": nodes, "Roles": access.Roles,
+	var tokens []store.APIToken
+	if u.Kind == store.KindAPI {
+		if tokens, err = s.Store.APITokens(r.Context(), u.ID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	data := map[string]any{"Account": u, "Assignments": as, "Nodes": nodes, "Roles": access.Roles, "Tokens": tokens,
 		"CanManage": s.Auth.MayManage(r.Context(), rq.p, u.ID) == nil && rq.p.CanAnywhere(access.UserManage),
 		"Self":      u.ID == rq.p.UserID}
+	for k, v := range extra {
+		data[k] = v
+	}
 	if formErr != nil {
 		data["Error"] = message(rq, formErr)
 		w.WriteHeader(statusOf(formErr))
@@ -195,5 +209,34 @@ func (s *Server) userEnable(w http.ResponseWriter, r *http.Request) {
 func (s *Server) userPassword(w http.ResponseWriter, r *http.Request) {
 	s.userAction(w, r, "user.password", func(rq *req, id string) error {
 		return s.Auth.ChangePassword(r.Context(), rq.p, id, r.PostFormValue("password"), rq.ip)
+	})
+}
+
+// userIssueToken makes a token for an API account and shows it once.
+func (s *Server) userIssueToken(w http.ResponseWriter, r *http.Request) {
+	rq := reqOf(r)
+	id := r.PathValue("id")
+	if !rq.p.CanAnywhere(access.UserManage) {
+		s.deny(w, r, "token.issue", "user", id, "")
+		return
+	}
+	tok, err := s.Auth.IssueToken(r.Context(), rq.p, id, r.PostFormValue("name"), rq.ip)
+	if err != nil {
+		switch {
+		case errs.CodeOf(err) == errs.Forbidden:
+			s.deny(w, r, "token.issue", "user", id, "")
+		case statusOf(err) >= 500 || errs.CodeOf(err) == errs.NotFound:
+			s.fail(w, r, err)
+		default:
+			s.renderUser(w, r, err)
+		}
+		return
+	}
+	s.renderUserWith(w, r, nil, map[string]any{"NewToken": tok})
+}
+
+func (s *Server) userRevokeToken(w http.ResponseWriter, r *http.Request) {
+	s.userAction(w, r, "token.revoke", func(rq *req, id string) error {
+		return s.Auth.RevokeToken(r.Context(), rq.p, id, r.PathValue("tid"), rq.ip)
 	})
 }

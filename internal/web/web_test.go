@@ -117,7 +117,7 @@ func TestScenarios(t *testing.T) {
 				{name: "staff reads the audit log", role: access.Staff, path: "/audit", status: 200, want: []string{"login"}},
 				{name: "owners may not list accounts", role: access.Owners, path: "/users", status: 403},
 				{name: "staff lists accounts of their community", role: access.Staff, path: "/users", status: 200, want: []string{"grid"}, notWant: []string{">property<", ">owners<"}},
-				{name: "json errors for API clients", role: access.Staff, path: "/org/{compound}", header: map[string]string{"Accept": "application/json"}, status: 403, want: []string{`"code":"forbidden"`}},
+				{name: "json errors for API clients", role: access.Staff, path: "/org/{compound}", header: map[string]string{"Accept": "application/json"}, status: 403, want: []string{`"code": "forbidden"`}},
 				{name: "cross-origin POST refused", role: access.Staff, method: "POST", path: "/org/{village}/children", form: url.Values{"name": {"x"}, "code": {demo.VillageCode + "099"}}, header: map[string]string{"Sec-Fetch-Site": "cross-site"}, status: 403},
 				{name: "cross-origin POST by Origin refused", role: access.Staff, method: "POST", path: "/logout", header: map[string]string{"Origin": "https://evil.example"}, status: 403},
 				{name: "staff adds a grid", role: access.Staff, method: "POST", path: "/org/{village}/children", form: url.Values{"name": {"第七网格"}, "code": {demo.VillageCode + "007"}}, status: 303},
