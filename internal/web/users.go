@@ -56,8 +56,15 @@ func (s *Server) renderUserList(w http.ResponseWriter, r *http.Request, formErr 
 		s.fail(w, r, err)
 		return
 	}
-	data := map[string]any{"Users": users, "Total": total, "Page": page, "Query": q.Get("q"),
-		"HasNext": page*pageSize < total, "Nodes": nodes, "Roles": access.Roles, "Form": form,
+	roles := map[string][]store.RoleAssignment{}
+	for _, u := range users {
+		if roles[u.ID], err = s.Store.Assignments(r.Context(), u.ID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	data := map[string]any{"Users": users, "Total": total, "Page": page, "Query": q.Get("q"), "Roles": roles,
+		"HasNext": page*pageSize < total, "Nodes": nodes, "AllRoles": access.Roles, "Form": form,
 		"CanManage": rq.p.CanAnywhere(access.UserManage)}
 	if formErr != nil {
 		data["Error"] = message(rq, formErr)
