@@ -17,6 +17,7 @@ import (
 	"shequ/internal/audit"
 	"shequ/internal/auth"
 	"shequ/internal/config"
+	"shequ/internal/ledger"
 	"shequ/internal/locale"
 	"shequ/internal/pii"
 	"shequ/internal/store"
@@ -28,14 +29,15 @@ var Version = "dev"
 
 // App is one running shequ.
 type App struct {
-	Cfg   config.Config
-	Log   *slog.Logger
-	Store *store.Store
-	Keys  *pii.Keyring
-	Audit *audit.Log
-	Auth  *auth.Service
-	Web   *web.Server
-	Now   func() time.Time
+	Cfg    config.Config
+	Log    *slog.Logger
+	Store  *store.Store
+	Keys   *pii.Keyring
+	Audit  *audit.Log
+	Auth   *auth.Service
+	Ledger *ledger.Service
+	Web    *web.Server
+	Now    func() time.Time
 
 	srv *http.Server
 	ln  net.Listener
@@ -113,7 +115,8 @@ func (a *App) init(ctx context.Context) error {
 	a.Keys = keys
 	a.Audit = audit.New(func(b []byte) []byte { return keys.MAC(b, "audit") })
 	a.Auth = &auth.Service{Store: s, Keys: keys, Audit: a.Audit, Sender: auth.LogSender{Log: a.Log}, TTL: a.Cfg.SessionTTL}
-	a.Web = &web.Server{Store: s, Auth: a.Auth, Audit: a.Audit, Keys: keys, Cat: locale.MustLoad(), Cfg: a.Cfg,
+	a.Ledger = &ledger.Service{Store: s, Keys: keys, Audit: a.Audit}
+	a.Web = &web.Server{Store: s, Auth: a.Auth, Audit: a.Audit, Keys: keys, Ledger: a.Ledger, Cat: locale.MustLoad(), Cfg: a.Cfg,
 		Log: a.Log, Version: Version}
 	return nil
 }

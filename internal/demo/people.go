@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"shequ/internal/pii"
+	"shequ/internal/pinyin"
 	"shequ/internal/store"
 	"shequ/internal/synth"
 )
@@ -37,6 +38,8 @@ type ledger struct {
 	rng  *rand.Rand
 	now  time.Time
 	home []string // county codes of local people
+
+	monitoring, monitoringTarget int
 }
 
 func (l *ledger) person(sp synth.Person, residency string) (*store.Person, error) {
@@ -48,37 +51,47 @@ func (l *ledger) person(sp synth.Person, residency string) (*store.Person, error
 	if err != nil {
 		return nil, err
 	}
-	p := &store.Person{Name: sp.Name, IDType: string(pii.DocResidentID), IDEnc: idEnc,
+	p := &store.Person{Name: sp.Name, NameInitials: pinyin.Initials(sp.Name), IDType: string(pii.DocResidentID), IDEnc: idEnc,
 		IDBidx: l.keys.BlindIndex(sp.IDNumber, "id_number"), IDMask: pii.MaskID(sp.IDNumber),
 		BirthDate: sp.Birth.Format("2006-01-02"), Sex: sp.Sex, PhoneEnc: phoneEnc,
 		PhoneBidx: l.keys.BlindIndex(sp.Phone, "phone"), PhoneMask: pii.MaskPhone(sp.Phone),
 		Ethnicity: sp.Ethnicity, Residency: residency, RegisteredRegion: sp.Region}
-	if sp.Birth.Before(l.now.AddDate(-18, 0, 0)) && l.rng.IntN(3) > 0 {
+	if sp.Birth.Before(l.now.AddDate(-18, 0, 0)) && sp.Birth.After(l.now.AddDate(-60, 0, 0)) && l.rng.IntN(3) > 0 {
 		p.Workplace = synth.CompanyName(l.rng)
 	}
-	return p, l.tx.CreatePerson(l.ctx, p)
+	p.Tags = l.tags(sp)
+	if err := l.tx.CreatePerson(l.ctx, p); err != nil {
+		return nil, err
+	}
+	return p, l.health(p, sp)
 }
 
 // family puts a family of 1–5 (head, spouse, children, sometimes a parent)
 // into room and returns how many people it made.
 func (l *ledger) family(room *store.Place, residency func() string, max int) (int, error) {
+	n, _, err := l.familyHead(room, residency, max)
+	return n, err
+}
+
+// familyHead is family, also returning the head of household's id.
+func (l *ledger) familyHead(room *store.Place, residency func() string, max int) (int, string, error) {
 	profile := synth.Profile{HomeRegions: l.home, LocalShare: 0.7, MinAge: 28, MaxAge: 72, Now: l.now}
 	head := synth.NewPerson(l.rng, profile)
 	h := &store.Household{RoomID: room.ID, Kind: "family"}
 	headP, err := l.person(head, residency())
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	h.HeadID = headP.ID
 	if err := l.tx.CreateHousehold(l.ctx, h); err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	since := l.now.AddDate(-l.rng.IntN(20)-1, -l.rng.IntN(12), 0).Format("2006-01-02")
 	add := func(p *store.Person, rel string) error {
 		return l.tx.AddMember(l.ctx, store.Member{HouseholdID: h.ID, PersonID: p.ID, Relation: rel, Since: since})
 	}
 	if err := add(headP, "02"); err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	n := 1
 	surname := []rune(head.Name)[:1]
@@ -91,10 +104,10 @@ func (l *ledger) family(room *store.Place, residency func() string, max int) (in
 			head.Birth.AddDate(-4, 0, 0), head.Birth.AddDate(4, 0, 0))
 		p, err := l.person(sp, residency())
 		if err != nil {
-			return 0, err
+			return 0, "", err
 		}
 		if err := add(p, rel); err != nil {
-			return 0, err
+			return 0, "", err
 		}
 		n++
 	}
@@ -116,10 +129,10 @@ func (l *ledger) family(room *store.Place, residency func() string, max int) (in
 		kid := synth.RelatedPerson(l.rng, synth.Profile{HomeRegions: []string{head.Region}, LocalShare: 1, Now: l.now}, string(surname), sex, from, to)
 		p, err := l.person(kid, residency())
 		if err != nil {
-			return 0, err
+			return 0, "", err
 		}
 		if err := add(p, rel); err != nil {
-			return 0, err
+			return 0, "", err
 		}
 		n++
 	}
@@ -133,18 +146,24 @@ func (l *ledger) family(room *store.Place, residency func() string, max int) (in
 			head.Birth.AddDate(-35, 0, 0), head.Birth.AddDate(-20, 0, 0))
 		p, err := l.person(par, residency())
 		if err != nil {
-			return 0, err
+			return 0, "", err
 		}
 		if err := add(p, rel); err != nil {
-			return 0, err
+			return 0, "", err
 		}
 		n++
 	}
-	return n, nil
+	return n, headP.ID, nil
 }
 
 // tenants rents room to 1–3 unrelated people from elsewhere (floating).
 func (l *ledger) tenants(room *store.Place, max int) (int, error) {
+	n, _, _, err := l.tenantHousehold(room, max)
+	return n, err
+}
+
+// tenantHousehold is tenants, also returning the household and its people.
+func (l *ledger) tenantHousehold(room *store.Place, max int) (int, string, []string, error) {
 	count := 1 + l.rng.IntN(3)
 	if count > max {
 		count = max
@@ -155,13 +174,13 @@ func (l *ledger) tenants(room *store.Place, max int) (int, error) {
 	for i := 0; i < count; i++ {
 		p, err := l.person(synth.NewPerson(l.rng, profile), "floating")
 		if err != nil {
-			return 0, err
+			return 0, "", nil, err
 		}
 		members = append(members, p)
 	}
 	h.HeadID = members[0].ID
 	if err := l.tx.CreateHousehold(l.ctx, h); err != nil {
-		return 0, err
+		return 0, "", nil, err
 	}
 	since := l.now.AddDate(0, -1-l.rng.IntN(30), 0).Format("2006-01-02")
 	for i, p := range members {
@@ -170,10 +189,14 @@ func (l *ledger) tenants(room *store.Place, max int) (int, error) {
 			rel = "02"
 		}
 		if err := l.tx.AddMember(l.ctx, store.Member{HouseholdID: h.ID, PersonID: p.ID, Relation: rel, Since: since}); err != nil {
-			return 0, err
+			return 0, "", nil, err
 		}
 	}
-	return count, nil
+	ids := make([]string, len(members))
+	for i, p := range members {
+		ids[i] = p.ID
+	}
+	return count, h.ID, ids, nil
 }
 
 // buildLedger makes the places and people of both communities.
@@ -181,7 +204,8 @@ func buildLedger(ctx context.Context, env Env, rng *rand.Rand, res *Result, peop
 	compoundN, permanentN, floatingN := quotas(people)
 	now := env.Store.Now()
 	return env.Store.Write(ctx, func(tx *store.Tx) error {
-		l := &ledger{ctx: ctx, tx: tx, keys: env.Keys, rng: rng, now: now, home: []string{"610402", "610404", "610481"}}
+		l := &ledger{ctx: ctx, tx: tx, keys: env.Keys, rng: rng, now: now, home: []string{"610402", "610404", "610481"},
+			monitoringTarget: max(3, (compoundN+permanentN+floatingN)/600)}
 		if err := l.compound(res, compoundN); err != nil {
 			return err
 		}
@@ -238,7 +262,11 @@ func (l *ledger) compound(res *Result, target int) error {
 					case rented:
 						n, err = l.tenants(room, target-made)
 					case occupied:
-						n, err = l.family(room, func() string { return []string{"registered", "registered", "permanent"}[l.rng.IntN(3)] }, target-made)
+						var head string
+						n, head, err = l.familyHead(room, func() string { return []string{"registered", "registered", "permanent"}[l.rng.IntN(3)] }, target-made)
+						if err == nil {
+							err = l.tx.AddOwner(l.ctx, room.ID, head, "")
+						}
 					}
 					if err != nil {
 						return err
@@ -276,6 +304,7 @@ func (l *ledger) village(res *Result, permanent, floating int) error {
 			return err
 		}
 		perFloor := 2 + l.rng.IntN(2)
+		landlord := ""
 		for f := 1; f <= floors; f++ {
 			rooms := perFloor
 			if f == 1 {
@@ -303,9 +332,14 @@ func (l *ledger) village(res *Result, permanent, floating int) error {
 				if err := l.tx.CreatePlace(l.ctx, room); err != nil {
 					return err
 				}
+				if landlord != "" {
+					if err := l.tx.AddOwner(l.ctx, room.ID, landlord, ""); err != nil {
+						return err
+					}
+				}
 				switch {
 				case owner:
-					n, err := l.family(room, func() string {
+					n, head, err := l.familyHead(room, func() string {
 						if l.rng.IntN(10) < 8 {
 							return "registered"
 						}
@@ -314,10 +348,17 @@ func (l *ledger) village(res *Result, permanent, floating int) error {
 					if err != nil {
 						return err
 					}
+					if err := l.tx.AddOwner(l.ctx, room.ID, head, ""); err != nil {
+						return err
+					}
+					landlord = head
 					madeP += n
 				case let:
-					n, err := l.tenants(room, floating-madeF)
+					n, household, tenants, err := l.tenantHousehold(room, floating-madeF)
 					if err != nil {
+						return err
+					}
+					if err := l.contract(room, landlord, household, tenants); err != nil {
 						return err
 					}
 					madeF += n
@@ -326,6 +367,36 @@ func (l *ledger) village(res *Result, permanent, floating int) error {
 		}
 		if hno > 10*houses+10 { // never loop for ever on odd targets
 			break
+		}
+	}
+	return nil
+}
+
+// contract registers most lettings with a rental contract (some ending
+// within a week or a month); about one in seven has none, which the
+// contracts page lists as occupants not registered.
+func (l *ledger) contract(room *store.Place, landlord, household string, tenants []string) error {
+	if l.rng.IntN(7) == 0 {
+		return nil
+	}
+	start := l.now.AddDate(0, -1-l.rng.IntN(11), -l.rng.IntN(28))
+	var end time.Time
+	switch r := l.rng.IntN(100); {
+	case r < 8:
+		end = l.now.AddDate(0, 0, l.rng.IntN(7))
+	case r < 20:
+		end = l.now.AddDate(0, 0, 8+l.rng.IntN(22))
+	default:
+		end = l.now.AddDate(0, 1+l.rng.IntN(11), 0)
+	}
+	c := &store.Contract{RoomID: room.ID, LandlordID: landlord, HouseholdID: household, StartDate: start.Format("2006-01-02"),
+		EndDate: end.Format("2006-01-02"), Rent: 300 + 50*l.rng.IntN(12), Form: `{"purpose":"居住"}`}
+	if err := l.tx.CreateContract(l.ctx, c, tenants, ""); err != nil {
+		return err
+	}
+	for _, t := range tenants {
+		if err := l.tx.EndMembership(l.ctx, household, t, c.EndDate); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"shequ/internal/access"
+	"shequ/internal/ledger"
 	"shequ/internal/store"
 )
 
@@ -68,6 +69,19 @@ func TestEveryUsedKeyExists(t *testing.T) {
 	}
 	for _, l := range store.Levels {
 		used["level."+string(l)] = "dynamic"
+	}
+	for prefix, values := range map[string][]string{
+		"residency.": ledger.Residencies, "tag.": ledger.Tags, "use.": ledger.RoomUses, "rel.": ledger.Relations,
+		"status.room.": ledger.Statuses, "test.": ledger.TestKinds, "result.": ledger.TestResults, "colour.": ledger.CodeColours,
+		"monitoring.": ledger.MonitoringKinds, "survey.": {"pending", "surveyed", "flagged"}, "sex.": {"0", "1", "2", "9"},
+		"household.": {"family", "rental", "collective"}, "dup.reason.": {"id", "name_birth_phone"},
+		"doc.": {"resident_id", "passport", "hkmo_permit", "tw_permit", "foreign_pr"},
+		"source.": {"ui", "import", "visit", "self_report", "device", "partner", "demo"},
+		"err.person.id_": {"empty", "length", "chars", "region", "birth", "check", "type"},
+	} {
+		for _, v := range values {
+			used[prefix+v] = "dynamic"
+		}
 	}
 	for _, k := range []string{"kind.staff", "kind.resident", "kind.api", "outcome.ok", "outcome.denied", "outcome.failed",
 		"org.action.create", "org.action.rename", "org.action.move"} {

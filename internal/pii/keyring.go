@@ -6,7 +6,6 @@ import (
 	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -27,49 +26,77 @@ const keySize = 32
 
 var keyIDPattern = regexp.MustCompile(`^[a-z0-9]{1,16}$`)
 
+// ringKey is one master key, with an AEAD for every algorithm so that
+// ciphertexts of any suite decrypt.
 type ringKey struct {
-	id   string
-	aead cipher.AEAD
+	id    string
+	aeads [len(algorithms)]cipher.AEAD
 }
 
 // Keyring holds the master keys from a key file. The last key encrypts;
 // every key decrypts, so keys can be rotated without re-encrypting first.
 // The first key also keys blind indexes, MACs and the fingerprint, which
-// therefore never change on rotation. A Keyring is safe for concurrent use.
+// therefore never change on rotation. The suite (see [Keyring.WithSuite])
+// chooses the encryption algorithm for new values and the HMAC hash; values
+// of every suite decrypt. A Keyring is immutable and safe for concurrent use.
 type Keyring struct {
-	alg    aeadAlgorithm
-	keys   []*ringKey
+	suite Suite
+	alg   int              // index into algorithms of the one that encrypts new values
+	hash  func() hash.Hash // HMAC hash of blind indexes, MACs and the fingerprint
+
+	keys   []*ringKey // shared, read-only, between keyrings made by WithSuite
 	byID   map[string]*ringKey
 	active *ringKey
 
 	first    []byte // first master key, for MAC subkeys
+	macInfo  string // HKDF info prefix of MAC subkeys
 	blindKey []byte
 	blindMAC sync.Pool // keyed HMACs, reused because indexes sit on hot lookup paths
 	macKeys  sync.Map  // context -> []byte
 }
 
 // newKeyring builds a keyring from ids and 32-byte master keys in file order.
-func newKeyring(ids []string, masters [][]byte) (*Keyring, error) {
+func newKeyring(ids []string, masters [][]byte, s Suite) (*Keyring, error) {
 	if len(masters) == 0 {
 		return nil, errors.New("pii: no keys")
 	}
-	k := &Keyring{alg: aesGCM{}, byID: make(map[string]*ringKey, len(ids))}
+	keys := make([]*ringKey, 0, len(masters))
+	byID := make(map[string]*ringKey, len(ids))
 	for i, m := range masters {
 		if len(m) != keySize {
 			return nil, fmt.Errorf("pii: key %s is %d bytes, want %d", ids[i], len(m), keySize)
 		}
-		a, err := k.alg.newAEAD(m)
-		if err != nil {
-			return nil, err
+		rk := &ringKey{id: ids[i]}
+		for j, alg := range algorithms {
+			a, err := alg.newAEAD(m)
+			if err != nil {
+				return nil, err
+			}
+			rk.aeads[j] = a
 		}
-		rk := &ringKey{id: ids[i], aead: a}
-		k.keys = append(k.keys, rk)
-		k.byID[rk.id] = rk
+		keys = append(keys, rk)
+		byID[rk.id] = rk
 	}
-	k.active = k.keys[len(k.keys)-1]
-	k.first = bytes.Clone(masters[0])
-	var err error
-	k.blindKey, err = hkdf.Key(sha256.New, k.first, nil, "shequ blind index", 32)
+	return assemble(keys, byID, bytes.Clone(masters[0]), s)
+}
+
+// assemble builds a keyring of suite s around already derived keys.
+func assemble(keys []*ringKey, byID map[string]*ringKey, first []byte, s Suite) (*Keyring, error) {
+	p, err := suiteParamsOf(s)
+	if err != nil {
+		return nil, err
+	}
+	k := &Keyring{
+		suite:   p.name,
+		alg:     algorithmIndex(p.alg.version()),
+		hash:    p.hash,
+		keys:    keys,
+		byID:    byID,
+		active:  keys[len(keys)-1],
+		first:   first,
+		macInfo: p.macInfo,
+	}
+	k.blindKey, err = hkdf.Key(p.hash, first, nil, p.blindInfo, 32)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +110,7 @@ func NewKeyring(keys ...[]byte) *Keyring {
 	for i := range keys {
 		ids[i] = "k" + strconv.Itoa(i+1)
 	}
-	k, err := newKeyring(ids, keys)
+	k, err := newKeyring(ids, keys, SuiteAES)
 	if err != nil {
 		panic(err)
 	}
@@ -93,47 +120,52 @@ func NewKeyring(keys ...[]byte) *Keyring {
 // ActiveID is the id of the key that new ciphertexts are made with.
 func (k *Keyring) ActiveID() string { return k.active.id }
 
-// Encrypt seals plain with the active key. context names the column (for
-// example "person.id_number") and is authenticated, so a ciphertext copied
-// into another column does not decrypt there.
+// Encrypt seals plain with the active key and the keyring's suite. context
+// names the column (for example "person.id_number") and is authenticated,
+// so a ciphertext copied into another column does not decrypt there.
 //
-// Format: 0x01 | len(keyid) | keyid | 12-byte nonce | ciphertext+tag.
+// Format: format | len(keyid) | keyid | 12-byte nonce | ciphertext+tag,
+// where format is 0x01 for AES-256-GCM and 0x02 for SM4-GCM.
 func (k *Keyring) Encrypt(plain []byte, context string) ([]byte, error) {
 	id := k.active.id
-	out := make([]byte, 0, 2+len(id)+k.active.aead.Overhead()+len(plain))
-	out = append(out, k.alg.version(), byte(len(id)))
+	a := k.active.aeads[k.alg]
+	out := make([]byte, 0, 2+len(id)+a.Overhead()+len(plain))
+	out = append(out, algorithms[k.alg].version(), byte(len(id)))
 	out = append(out, id...)
-	return k.active.aead.Seal(out, nil, plain, []byte(context)), nil
+	return a.Seal(out, nil, plain, []byte(context)), nil
 }
 
-// header splits a ciphertext into its key and sealed part.
-func (k *Keyring) header(ct []byte) (*ringKey, []byte, error) {
+// header splits a ciphertext into its key, its algorithm (an index into
+// algorithms) and its sealed part.
+func (k *Keyring) header(ct []byte) (*ringKey, int, []byte, error) {
 	if len(ct) < 2 {
-		return nil, nil, errors.New("pii: ciphertext too short")
+		return nil, 0, nil, errors.New("pii: ciphertext too short")
 	}
-	if ct[0] != k.alg.version() {
-		return nil, nil, fmt.Errorf("pii: unsupported ciphertext format %#x", ct[0])
+	alg := algorithmIndex(ct[0])
+	if alg < 0 {
+		return nil, 0, nil, fmt.Errorf("pii: unsupported ciphertext format %#x", ct[0])
 	}
 	n := int(ct[1])
 	if len(ct) < 2+n {
-		return nil, nil, errors.New("pii: ciphertext too short")
+		return nil, 0, nil, errors.New("pii: ciphertext too short")
 	}
 	id := string(ct[2 : 2+n])
 	rk := k.byID[id]
 	if rk == nil {
-		return nil, nil, fmt.Errorf("pii: ciphertext needs key %q, which is not in the key file", id)
+		return nil, 0, nil, fmt.Errorf("pii: ciphertext needs key %q, which is not in the key file", id)
 	}
-	return rk, ct[2+n:], nil
+	return rk, alg, ct[2+n:], nil
 }
 
-// Decrypt opens a ciphertext made by Encrypt with any key of the ring. It
-// fails if the ciphertext was altered or context differs.
+// Decrypt opens a ciphertext made by Encrypt with any key of the ring and
+// either suite, whatever the keyring's own suite. It fails if the
+// ciphertext was altered or context differs.
 func (k *Keyring) Decrypt(ct []byte, context string) ([]byte, error) {
-	rk, sealed, err := k.header(ct)
+	rk, alg, sealed, err := k.header(ct)
 	if err != nil {
 		return nil, err
 	}
-	plain, err := rk.aead.Open(nil, nil, sealed, []byte(context))
+	plain, err := rk.aeads[alg].Open(nil, nil, sealed, []byte(context))
 	if err != nil {
 		return nil, errors.New("pii: decryption failed (wrong key, wrong context or altered data)")
 	}
@@ -159,58 +191,63 @@ func (k *Keyring) DecryptString(ct []byte, context string) (string, error) {
 }
 
 // NeedsRotation reports whether ct was not made with the active key and
-// should be re-encrypted. Empty values need nothing; unreadable ones report
-// true so a rotation job surfaces them.
+// the keyring's suite and should be re-encrypted (see [Keyring.Reencrypt]).
+// It reads only the header. Empty values need nothing; unreadable ones
+// report true so a rotation job surfaces them.
 func (k *Keyring) NeedsRotation(ct []byte) bool {
 	if len(ct) == 0 {
 		return false
 	}
-	rk, _, err := k.header(ct)
-	return err != nil || rk != k.active
+	rk, alg, _, err := k.header(ct)
+	return err != nil || rk != k.active || alg != k.alg
 }
 
 // BlindIndex returns a keyed hash of value for exact-match lookup of
-// encrypted columns, as 32 hex characters. It uses the first key, which is
-// never rotated, so stored indexes stay valid. context separates columns so
-// equal values in different columns do not reveal that they are equal.
-// Callers must pass normalised values.
+// encrypted columns, as 32 hex characters: HMAC-SHA256 for [SuiteAES],
+// HMAC-SM3 for [SuiteSM], truncated to 128 bits. It uses the first key,
+// which is never rotated, so stored indexes stay valid on key rotation (but
+// not on a suite change). context separates columns so equal values in
+// different columns do not reveal that they are equal. Callers must pass
+// normalised values.
 func (k *Keyring) BlindIndex(value, context string) string {
 	m, _ := k.blindMAC.Get().(hash.Hash)
 	if m == nil {
-		m = hmac.New(sha256.New, k.blindKey)
+		m = hmac.New(k.hash, k.blindKey)
 	}
 	m.Write([]byte(context))
 	m.Write([]byte{0})
 	m.Write([]byte(value))
-	var sum [sha256.Size]byte
+	var sum [32]byte // SHA-256 and SM3 both have 32-byte outputs
 	out := hex.EncodeToString(m.Sum(sum[:0])[:16])
 	m.Reset()
 	k.blindMAC.Put(m)
 	return out
 }
 
-// MAC returns HMAC-SHA256 of data under a subkey derived from the first key
-// for this context (e.g. the tamper-evident audit chain).
+// MAC returns HMAC-SHA256 ([SuiteAES]) or HMAC-SM3 ([SuiteSM]) of data,
+// 32 bytes, under a subkey derived from the first key for this context (e.g.
+// the tamper-evident audit chain).
 func (k *Keyring) MAC(data []byte, context string) []byte {
 	key, ok := k.macKeys.Load(context)
 	if !ok {
-		sub, err := hkdf.Key(sha256.New, k.first, nil, "shequ mac "+context, 32)
+		sub, err := hkdf.Key(k.hash, k.first, nil, k.macInfo+context, 32)
 		if err != nil {
 			// Only possible for absurd output lengths, never for 32 bytes.
 			panic(err)
 		}
 		key, _ = k.macKeys.LoadOrStore(context, sub)
 	}
-	m := hmac.New(sha256.New, key.([]byte))
+	m := hmac.New(k.hash, key.([]byte))
 	m.Write(data)
 	return m.Sum(nil)
 }
 
 // Fingerprint identifies the key file without revealing it. Stored in the
 // database, it lets the server refuse to start with the wrong key file
-// instead of writing undecryptable data or unmatchable indexes.
+// instead of writing undecryptable data or unmatchable indexes. It depends
+// on the suite, like the blind indexes it protects.
 func (k *Keyring) Fingerprint() string {
-	m := hmac.New(sha256.New, k.blindKey)
+	m := hmac.New(k.hash, k.blindKey)
 	m.Write([]byte("shequ key check"))
 	return hex.EncodeToString(m.Sum(nil)[:8])
 }
@@ -218,11 +255,11 @@ func (k *Keyring) Fingerprint() string {
 // LoadKeyFile reads a key file: one "<keyid> <base64 32-byte key>" per line,
 // '#' comments and blank lines ignored. The last key is active.
 func LoadKeyFile(path string) (*Keyring, error) {
-	_, k, err := readKeyFile(path)
+	_, k, err := readKeyFile(path, SuiteAES)
 	return k, err
 }
 
-func readKeyFile(path string) ([]string, *Keyring, error) {
+func readKeyFile(path string, s Suite) ([]string, *Keyring, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -275,7 +312,7 @@ func readKeyFile(path string) ([]string, *Keyring, error) {
 	if len(masters) == 0 {
 		return nil, nil, fmt.Errorf("pii: key file %s has no keys", path)
 	}
-	k, err := newKeyring(ids, masters)
+	k, err := newKeyring(ids, masters, s)
 	return ids, k, err
 }
 
@@ -327,7 +364,7 @@ func CreateKeyFile(path string) (*Keyring, error) {
 // never leaves a truncated key file. Concurrent AddKey calls on one file are
 // not supported.
 func AddKey(path string) (*Keyring, error) {
-	ids, _, err := readKeyFile(path)
+	ids, _, err := readKeyFile(path, SuiteAES)
 	if err != nil {
 		return nil, err
 	}

@@ -52,9 +52,14 @@ type Person struct {
 	Ethnicity        string
 	Residency        string // registered 户籍, permanent 常住, floating 流动
 	RegisteredRegion string
+	RegisteredAddr   string
 	Workplace        string
-	Tags             string
+	Tags             string // comma-separated care tags: elderly_alone, disabled, chronic, pregnant, infant, subsistence
 	Notes            string
+	NameInitials     string // pinyin initials, for search
+	MergedInto       string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
 }
 
 // Household lives in one room.
@@ -96,10 +101,10 @@ func (tx *Tx) CreatePerson(ctx context.Context, p *Person) error {
 	}
 	now := ms(tx.Now())
 	_, err := tx.exec(ctx, `INSERT INTO persons (id, name, id_type, id_enc, id_bidx, id_mask, birth_date, sex, phone_enc, phone_bidx, phone_mask,
-		ethnicity, residency, registered_region, workplace, tags, notes, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+		ethnicity, residency, registered_region, workplace, tags, notes, created_at, updated_at, name_initials, registered_address)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
 		p.ID, p.Name, p.IDType, p.IDEnc, nullStr(p.IDBidx), p.IDMask, nullStr(p.BirthDate), p.Sex, p.PhoneEnc, nullStr(p.PhoneBidx), p.PhoneMask,
-		p.Ethnicity, p.Residency, p.RegisteredRegion, p.Workplace, p.Tags, p.Notes, now, now)
+		p.Ethnicity, p.Residency, p.RegisteredRegion, p.Workplace, p.Tags, p.Notes, now, now, p.NameInitials, p.RegisteredAddr)
 	return err
 }
 
@@ -131,6 +136,12 @@ type Population struct {
 	Households, Rooms               int
 }
 
+// Today is the store clock's date in China (Asia/Shanghai, UTC+8), the
+// date that "until" and "end_date" columns are compared with.
+func (s *Store) Today() string { return s.now().In(chinaTime).Format("2006-01-02") }
+
+var chinaTime = time.FixedZone("CST", 8*3600)
+
 // CountPopulation sums the ledger below a node path.
 func (s *Store) CountPopulation(ctx context.Context, path string) (Population, error) {
 	var p Population
@@ -140,8 +151,8 @@ func (s *Store) CountPopulation(ctx context.Context, path string) (Population, e
 		JOIN persons pe ON pe.id = m.person_id AND pe.merged_into IS NULL
 		JOIN places r ON r.id = h.room_id
 		JOIN org_nodes n ON n.id = COALESCE(r.grid_id, r.community_id)
-		WHERE m.until IS NULL AND n.path LIKE $1
-		GROUP BY pe.residency`, likePrefix(path))
+		WHERE (m.until IS NULL OR m.until >= $2) AND n.path LIKE $1
+		GROUP BY pe.residency`, likePrefix(path), s.Today())
 	if err != nil {
 		return p, err
 	}

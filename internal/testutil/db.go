@@ -112,6 +112,13 @@ func (c *Clock) Now() time.Time {
 	return c.t
 }
 
+// Set puts the clock at t (each engine's subtest starts from the same time).
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
 // Advance moves the clock forward.
 func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()

@@ -47,6 +47,24 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	mux.HandleFunc("GET /audit", s.signedIn(s.auditPage))
 
+	mux.HandleFunc("GET /ledger", s.signedIn(s.ledgerHome))
+	mux.HandleFunc("GET /ledger/buildings/{id}", s.signedIn(s.building))
+	mux.HandleFunc("GET /ledger/rooms/{id}", s.signedIn(s.room))
+	mux.HandleFunc("POST /ledger/rooms/{id}", s.signedIn(s.roomUpdate))
+	mux.HandleFunc("POST /ledger/rooms/{id}/members", s.signedIn(s.roomMoveIn))
+	mux.HandleFunc("POST /ledger/rooms/{id}/contracts", s.signedIn(s.contractCreate))
+	mux.HandleFunc("GET /ledger/persons", s.signedIn(s.persons))
+	mux.HandleFunc("GET /ledger/persons/{id}", s.signedIn(s.person))
+	mux.HandleFunc("POST /ledger/persons/{id}", s.signedIn(s.personUpdate))
+	mux.HandleFunc("POST /ledger/persons/{id}/reveal", s.signedIn(s.personReveal))
+	mux.HandleFunc("POST /ledger/persons/{id}/move-out", s.signedIn(s.personMoveOut))
+	mux.HandleFunc("POST /ledger/persons/{id}/health/{kind}", s.signedIn(s.personHealth))
+	mux.HandleFunc("GET /ledger/contracts", s.signedIn(s.contracts))
+	mux.HandleFunc("POST /ledger/contracts/{id}/end", s.signedIn(s.contractEnd))
+	mux.HandleFunc("GET /ledger/contracts/{id}/scan", s.signedIn(s.contractScan))
+	mux.HandleFunc("GET /ledger/duplicates", s.signedIn(s.duplicates))
+	mux.HandleFunc("POST /ledger/duplicates/merge", s.signedIn(s.merge))
+
 	mux.HandleFunc("/", s.notFound)
 }
 

@@ -15,6 +15,7 @@ import (
 	"shequ/internal/audit"
 	"shequ/internal/auth"
 	"shequ/internal/config"
+	"shequ/internal/ledger"
 	"shequ/internal/locale"
 	"shequ/internal/pii"
 	"shequ/internal/store"
@@ -26,6 +27,7 @@ type Server struct {
 	Auth    *auth.Service
 	Audit   *audit.Log
 	Keys    *pii.Keyring
+	Ledger  *ledger.Service
 	Cat     *locale.Catalog
 	Cfg     config.Config
 	Log     *slog.Logger

@@ -3,16 +3,20 @@ package web
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
 	"net/url"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"shequ/internal/access"
 	"shequ/internal/locale"
+	"shequ/internal/pii"
 )
 
 //go:embed templates/*.html
@@ -47,6 +51,18 @@ func baseFuncs() template.FuncMap {
 		"static":  func(name string) string { return "/static/" + name },
 		"join":    strings.Join,
 		"default": func(d, v string) string { return orDefault(v, d) },
+		"pct":     func(f float64) string { return strconv.FormatFloat(f, 'f', 0, 64) + "%" },
+		"pctv":    func(f float64) int { return int(f + 0.5) },
+		"pad": func(want, have int) []struct{} {
+			if want <= have {
+				return nil
+			}
+			return make([]struct{}, want-have)
+		},
+		"mask":    pii.MaskName,
+		"has":     func(m map[string]bool, k string) bool { return m[k] },
+		"split":   strings.Split,
+		"changes": changeList,
 	}
 }
 
@@ -76,6 +92,7 @@ type navItem struct {
 
 var nav = []navItem{
 	{"/", "nav.home", ""},
+	{"/ledger", "nav.ledger", access.PersonView},
 	{"/org", "nav.org", access.OrgView},
 	{"/users", "nav.users", access.UserView},
 	{"/audit", "nav.audit", access.AuditView},
@@ -172,4 +189,37 @@ func safeNext(next string) string {
 		return "/"
 	}
 	return next
+}
+
+// change is one field of a change-history entry, for display.
+type change struct {
+	Field, Old, New string
+}
+
+// changeList decodes a change_log "changes" JSON: {"field": ["old","new"]}
+// or {"key": value}.
+func changeList(js string) []change {
+	var m map[string]any
+	if json.Unmarshal([]byte(js), &m) != nil {
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]change, 0, len(m))
+	for _, k := range keys {
+		switch v := m[k].(type) {
+		case []any:
+			c := change{Field: k}
+			if len(v) == 2 {
+				c.Old, c.New = fmt.Sprint(v[0]), fmt.Sprint(v[1])
+			}
+			out = append(out, c)
+		default:
+			out = append(out, change{Field: k, New: fmt.Sprint(v)})
+		}
+	}
+	return out
 }
