@@ -53,7 +53,10 @@ type StartupError struct {
 func (e *StartupError) Error() string { return e.Var + ": " + e.Err.Error() }
 func (e *StartupError) Unwrap() error { return e.Err }
 
-const metaKeyCheck = "key_fingerprint"
+const (
+	metaKeyCheck = "key_fingerprint"
+	metaCipher   = "cipher_suite"
+)
 
 // Open opens the database, checks its schema and the key file, migrates,
 // and builds the services. now nil means the wall clock.
@@ -82,17 +85,27 @@ func (a *App) init(ctx context.Context) error {
 	if version > s.LatestVersion() {
 		return &StartupError{Var: "SHEQU_DB", Err: fmt.Errorf("database schema version %d is newer than this binary (%d): upgrade shequ", version, s.LatestVersion())}
 	}
-	fingerprint := ""
+	fingerprint, suite := "", a.Cfg.Cipher
 	if version > 0 {
 		if fingerprint, err = s.Meta(ctx, metaKeyCheck); err != nil {
 			return &StartupError{Var: "SHEQU_DB", Err: err}
 		}
+		if stored, _ := s.Meta(ctx, metaCipher); stored != "" && stored != suite {
+			return &StartupError{Var: "SHEQU_CIPHER", Err: fmt.Errorf("this database was created with %s, not %s: the suite cannot change on an existing database", stored, suite)}
+		}
 	}
-	keys, err := pii.LoadKeyFile(a.Cfg.KeyFile)
+	st, err := pii.ParseSuite(suite)
+	if err != nil {
+		return &StartupError{Var: "SHEQU_CIPHER", Err: err}
+	}
+	keys, err := pii.LoadKeyFileSuite(a.Cfg.KeyFile, st)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && fingerprint == "":
 		// A new database: make its key.
-		if keys, err = pii.CreateKeyFile(a.Cfg.KeyFile); err != nil {
+		if _, err = pii.CreateKeyFile(a.Cfg.KeyFile); err != nil {
+			return &StartupError{Var: "SHEQU_KEY_FILE", Err: err}
+		}
+		if keys, err = pii.LoadKeyFileSuite(a.Cfg.KeyFile, st); err != nil {
 			return &StartupError{Var: "SHEQU_KEY_FILE", Err: err}
 		}
 		a.Log.Info("created a new data-encryption key; back it up with the database", "file", a.Cfg.KeyFile)
@@ -108,7 +121,12 @@ func (a *App) init(ctx context.Context) error {
 		return &StartupError{Var: "SHEQU_DB", Err: err}
 	}
 	if fingerprint == "" {
-		if err := s.Write(ctx, func(tx *store.Tx) error { return tx.SetMeta(ctx, metaKeyCheck, keys.Fingerprint()) }); err != nil {
+		if err := s.Write(ctx, func(tx *store.Tx) error {
+			if err := tx.SetMeta(ctx, metaCipher, suite); err != nil {
+				return err
+			}
+			return tx.SetMeta(ctx, metaKeyCheck, keys.Fingerprint())
+		}); err != nil {
 			return err
 		}
 	}
@@ -116,7 +134,7 @@ func (a *App) init(ctx context.Context) error {
 	a.Audit = audit.New(func(b []byte) []byte { return keys.MAC(b, "audit") })
 	a.Auth = &auth.Service{Store: s, Keys: keys, Audit: a.Audit, Sender: auth.LogSender{Log: a.Log}, TTL: a.Cfg.SessionTTL}
 	a.Ledger = &ledger.Service{Store: s, Keys: keys, Audit: a.Audit}
-	a.Web = &web.Server{Store: s, Auth: a.Auth, Audit: a.Audit, Keys: keys, Ledger: a.Ledger, Cat: locale.MustLoad(), Cfg: a.Cfg,
+	a.Web = &web.Server{Store: s, Auth: a.Auth, Audit: a.Audit, Keys: keys, Ledger: a.Ledger, Imports: ledger.NewImports(a.Ledger), Cat: locale.MustLoad(), Cfg: a.Cfg,
 		Log: a.Log, Version: Version}
 	return nil
 }
@@ -147,6 +165,7 @@ func (a *App) Serve(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
 	go a.jobs(ctx)
+	go a.reloadKeys(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- a.srv.Serve(a.ln) }()
 	select {
@@ -175,12 +194,35 @@ func (a *App) jobs(ctx context.Context) {
 	}
 }
 
-// Housekeeping purges expired sessions, codes and old login failures.
+// Housekeeping purges expired sessions, codes, old login failures and
+// abandoned uploads.
 func (a *App) Housekeeping(ctx context.Context) error {
 	return a.Store.Write(ctx, func(tx *store.Tx) error {
-		_, err := tx.PurgeExpired(ctx, a.Now().Add(-24*time.Hour))
+		if _, err := tx.PurgeExpired(ctx, a.Now().Add(-24*time.Hour)); err != nil {
+			return err
+		}
+		_, err := tx.PurgeImports(ctx, a.Now().Add(-24*time.Hour))
 		return err
 	})
+}
+
+// reloadKeys takes keys appended to the key file by `shequ keys rotate`.
+func (a *App) reloadKeys(ctx context.Context) {
+	t := time.NewTicker(30 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			changed, err := a.Keys.Reload(a.Cfg.KeyFile)
+			if err != nil {
+				a.Log.Error("reloading the key file", "err", err.Error())
+			} else if changed {
+				a.Log.Info("key file reloaded", "active_key", a.Keys.ActiveID())
+			}
+		}
+	}
 }
 
 // Close releases the database.

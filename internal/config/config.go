@@ -22,6 +22,11 @@ type Config struct {
 	KeyFile  string // data-encryption key file
 	BaseURL  string // public URL, used for links in QR codes and for secure cookies
 	LogLevel string // debug, info, warn, error
+	// Cipher is the field-encryption suite: aes-gcm (AES-256-GCM with
+	// HMAC-SHA-256) or sm4-gcm (SM4-GCM with HMAC-SM3, for deployments that
+	// must pass a commercial-cryptography assessment). Chosen when a
+	// database is created.
+	Cipher string
 	// SessionTTL is how long an idle session stays valid.
 	SessionTTL time.Duration
 	// SecureCookies forces the Secure cookie attribute; it is on by itself
@@ -38,6 +43,7 @@ func Default() Config {
 		DB:         "shequ.db",
 		Addr:       "127.0.0.1:8080",
 		LogLevel:   "info",
+		Cipher:     "aes-gcm",
 		SessionTTL: 12 * time.Hour,
 	}
 }
@@ -60,6 +66,14 @@ var settings = []setting{
 	{"SHEQU_ADDR", "addr", "listen address HOST:PORT", func(c *Config, v string) error { c.Addr = v; return nil }},
 	{"SHEQU_KEY_FILE", "key-file", "data-encryption key file (default: next to the SQLite file)", func(c *Config, v string) error { c.KeyFile = v; return nil }},
 	{"SHEQU_BASE_URL", "base-url", "public URL of this server, e.g. https://shequ.example.cn", func(c *Config, v string) error { c.BaseURL = v; return nil }},
+	{"SHEQU_CIPHER", "cipher", "field encryption: aes-gcm or sm4-gcm (set when the database is created)", func(c *Config, v string) error {
+		switch v {
+		case "aes-gcm", "sm4-gcm":
+			c.Cipher = v
+			return nil
+		}
+		return fmt.Errorf("must be aes-gcm or sm4-gcm, not %q", v)
+	}},
 	{"SHEQU_LOG_LEVEL", "log-level", "debug, info, warn or error", func(c *Config, v string) error { c.LogLevel = v; return nil }},
 	{"SHEQU_SESSION_TTL", "session-ttl", "idle session lifetime, e.g. 12h", func(c *Config, v string) error {
 		d, err := time.ParseDuration(v)

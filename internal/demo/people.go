@@ -40,6 +40,7 @@ type ledger struct {
 	home []string // county codes of local people
 
 	monitoring, monitoringTarget int
+	lastSince                    string // move-in date of the last tenant household
 }
 
 func (l *ledger) person(sp synth.Person, residency string) (*store.Person, error) {
@@ -182,7 +183,7 @@ func (l *ledger) tenantHousehold(room *store.Place, max int) (int, string, []str
 	if err := l.tx.CreateHousehold(l.ctx, h); err != nil {
 		return 0, "", nil, err
 	}
-	since := l.now.AddDate(0, -1-l.rng.IntN(30), 0).Format("2006-01-02")
+	since := l.now.AddDate(0, -1-l.rng.IntN(11), -l.rng.IntN(28)).Format("2006-01-02")
 	for i, p := range members {
 		rel := "99"
 		if i == 0 {
@@ -196,6 +197,7 @@ func (l *ledger) tenantHousehold(room *store.Place, max int) (int, string, []str
 	for i, p := range members {
 		ids[i] = p.ID
 	}
+	l.lastSince = since
 	return count, h.ID, ids, nil
 }
 
@@ -379,7 +381,7 @@ func (l *ledger) contract(room *store.Place, landlord, household string, tenants
 	if l.rng.IntN(7) == 0 {
 		return nil
 	}
-	start := l.now.AddDate(0, -1-l.rng.IntN(11), -l.rng.IntN(28))
+	start, _ := time.Parse("2006-01-02", l.lastSince)
 	var end time.Time
 	switch r := l.rng.IntN(100); {
 	case r < 8:

@@ -18,13 +18,13 @@ import (
 
 // fixture: a community with one grid, a building with a unit and rooms.
 type fixture struct {
-	s                   *store.Store
-	svc                 *ledger.Service
-	clock               *testutil.Clock
-	comm, grid, other   store.OrgNode
-	building, unit      store.Place
-	room1502, room1501  store.Place
-	staff, outsider     *access.Principal
+	s                  *store.Store
+	svc                *ledger.Service
+	clock              *testutil.Clock
+	comm, grid, other  store.OrgNode
+	building, unit     store.Place
+	room1502, room1501 store.Place
+	staff, outsider    *access.Principal
 }
 
 func setup(t *testing.T, s *store.Store, clock *testutil.Clock) *fixture {

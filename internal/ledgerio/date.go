@@ -18,7 +18,15 @@ const maxSerial = 2958465
 // 2023/3/15, 2023.3.15, 2023年3月15日, 20230315 and Excel serial numbers
 // (45000, also with a time fraction). A trailing time of day ("2023-03-15
 // 10:00:00", as CSV exports write) is ignored. The result is UTC midnight.
-func parseDate(s string) (time.Time, bool) {
+func parseDate(s string) (time.Time, bool) { return parseDateIn(s, false) }
+
+// date1904Offset is the number of days between the 1900 and 1904 date
+// systems; workbooks made by old Mac Excel count serials from 1904-01-01.
+const date1904Offset = 1462
+
+// parseDateIn is parseDate for a workbook that may use the 1904 date
+// system.
+func parseDateIn(s string, date1904 bool) (time.Time, bool) {
 	s = strings.TrimSpace(s)
 	if date, clock, ok := strings.Cut(s, " "); ok {
 		if !isClock(clock) {
@@ -33,14 +41,14 @@ func parseDate(s string) (time.Time, bool) {
 		if len(s) == 8 {
 			return ymd(n/10000, n/100%100, n%100)
 		}
-		return serialDate(n)
+		return serialDate(n, date1904)
 	}
 	// A serial with a time fraction, "45000.5".
 	if whole, frac, ok := strings.Cut(s, "."); ok && whole != "" && frac != "" {
 		w, okW := digits(whole)
 		_, okF := digits(frac)
 		if okW && okF && len(whole) <= 7 {
-			return serialDate(w)
+			return serialDate(w, date1904)
 		}
 	}
 	// 2023年3月15日 (the 日 is often left off or written 号).
@@ -123,10 +131,15 @@ func ymd(y, m, d int) (time.Time, bool) {
 // serialDate converts an Excel serial day number. Numbers that read as a
 // bare year (1800..2100, i.e. dates in 1904-1905) are refused: someone who
 // typed only "1990" meant a year, not 1905-06-12.
-func serialDate(n int) (time.Time, bool) {
+func serialDate(n int, date1904 bool) (time.Time, bool) {
 	switch {
 	case n >= 1800 && n <= 2100:
 		return time.Time{}, false
+	case date1904:
+		if n > maxSerial-date1904Offset {
+			return time.Time{}, false
+		}
+		return excelEpoch.AddDate(0, 0, n+date1904Offset), true
 	case n < 1 || n > maxSerial || n == 60:
 		return time.Time{}, false
 	case n < 60:

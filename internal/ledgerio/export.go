@@ -153,8 +153,6 @@ func (e *Export) cell(v any) any {
 		return v
 	case string:
 		return excelize.Cell{StyleID: e.textStyle, Value: v}
-	case fmt.Stringer:
-		return excelize.Cell{StyleID: e.textStyle, Value: v.String()}
 	case time.Time:
 		if v.IsZero() {
 			return nil
@@ -165,6 +163,8 @@ func (e *Export) cell(v any) any {
 		return excelize.Cell{StyleID: e.timeStyle, Value: v}
 	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64, bool:
 		return excelize.Cell{StyleID: e.numStyle, Value: v}
+	case fmt.Stringer: // after time.Time, which is one too
+		return excelize.Cell{StyleID: e.textStyle, Value: v.String()}
 	default:
 		return excelize.Cell{StyleID: e.textStyle, Value: fmt.Sprint(v)}
 	}
@@ -215,8 +215,10 @@ func (e *Export) begin() error {
 			}
 		}
 	}
-	for i, w := range widths {
-		if err := e.sw.SetColWidth(i+1, i+1, max(w, 8)); err != nil {
+	// Backwards: the stream writer puts each new width first, and Excel
+	// wants <col> elements in ascending order.
+	for i := len(widths) - 1; i >= 0; i-- {
+		if err := e.sw.SetColWidth(i+1, i+1, max(widths[i], 8)); err != nil {
 			return e.fail(err)
 		}
 	}
@@ -319,8 +321,10 @@ func (e *Export) Close() error {
 	if err := e.sw.Flush(); err != nil {
 		return err
 	}
+	stamp := time.Now().UTC().Format(time.RFC3339)
 	if err := e.f.SetDocProps(&excelize.DocProperties{
 		Title: e.s.Title, Creator: e.s.Footer, LastModifiedBy: e.s.Footer, Language: "zh-CN",
+		Created: stamp, Modified: stamp,
 	}); err != nil {
 		return err
 	}

@@ -27,22 +27,22 @@ import (
 // infant|subsistence. Sex is GB/T 2261.1 (0 unknown, 1 male, 2 female);
 // BirthDate and Since are YYYY-MM-DD or "".
 type Row struct {
-	Line                int // 1-based spreadsheet row
-	Name                string
-	DocType             pii.DocType
-	ID                  pii.ID
-	Sex                 int
-	BirthDate           string
-	Ethnicity           string
-	Phone               string
-	Residency           string
-	RegisteredAddress   string
-	Building, Unit      string
-	Room, Relation      string
-	RoomUse, Workplace  string
-	Tags                []string
-	Since               string
-	Notes               string
+	Line               int // 1-based spreadsheet row
+	Name               string
+	DocType            pii.DocType
+	ID                 pii.ID
+	Sex                int
+	BirthDate          string
+	Ethnicity          string
+	Phone              string
+	Residency          string
+	RegisteredAddress  string
+	Building, Unit     string
+	Room, Relation     string
+	RoomUse, Workplace string
+	Tags               []string
+	Since              string
+	Notes              string
 }
 
 // Problem is one thing wrong with the file. Key is a translation key under
@@ -171,6 +171,7 @@ func Parse(r io.Reader, filename string, now time.Time, lim Limits) (rows []Row,
 	if err == nil {
 		err = p.finish()
 	}
+	p.collect()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -192,11 +193,13 @@ type parser struct {
 	candidates int // non-empty rows examined while looking for the header
 
 	dataRows int
-	rows     []Row
+	rows     []Row // filled by finish from chunks
+	chunks   [][]Row
 	problems []Problem
 	ids      map[string]int // doc type + number → first line
 	vals     [numColumns]string
 	rowBad   bool
+	date1904 bool // the workbook counts date serials from 1904
 }
 
 // headerSearchRows is how many non-empty rows may precede the header (a
@@ -485,7 +488,7 @@ func (p *parser) row(line int, cells []string) error {
 		}
 	}
 	if s := v[iBirthDate]; s != "" {
-		if d, ok := parseDate(s); !ok {
+		if d, ok := parseDateIn(s, p.date1904); !ok {
 			p.problem(line, iBirthDate, KeyDate, s)
 		} else if d.After(p.today) {
 			p.problem(line, iBirthDate, KeyDateFuture, s)
@@ -561,7 +564,7 @@ func (p *parser) row(line int, cells []string) error {
 		}
 	}
 	if s := v[iSince]; s != "" {
-		if d, ok := parseDate(s); !ok {
+		if d, ok := parseDateIn(s, p.date1904); !ok {
 			p.problem(line, iSince, KeyDate, s)
 		} else if d.After(p.sinceMax) {
 			p.problem(line, iSince, KeyDateTooFar, s)
@@ -574,9 +577,33 @@ func (p *parser) row(line int, cells []string) error {
 	r.Notes = v[iNotes]
 
 	if !p.rowBad {
-		p.rows = append(p.rows, r)
+		// Rows are collected in fixed-size chunks: growing one slice of
+		// large structs to 100,000 entries copies it over and over.
+		if n := len(p.chunks); n == 0 || len(p.chunks[n-1]) == cap(p.chunks[n-1]) {
+			p.chunks = append(p.chunks, make([]Row, 0, rowChunk))
+		}
+		c := &p.chunks[len(p.chunks)-1]
+		*c = append(*c, r)
 	}
 	return nil
+}
+
+const rowChunk = 4096
+
+// collect joins the row chunks into p.rows.
+func (p *parser) collect() {
+	n := 0
+	for _, c := range p.chunks {
+		n += len(c)
+	}
+	if n == 0 {
+		return
+	}
+	p.rows = make([]Row, 0, n)
+	for _, c := range p.chunks {
+		p.rows = append(p.rows, c...)
+	}
+	p.chunks = nil
 }
 
 func isTagSep(r rune) bool {

@@ -42,8 +42,11 @@ func ErrorReport(problems []Problem, translate func(key string, args ...any) str
 	if err != nil {
 		return nil, err
 	}
-	for i, w := range []float64{8, 16, 26, 70} {
-		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
+	// Backwards: the stream writer puts each new width first, and Excel
+	// wants <col> elements in ascending order.
+	widths := []float64{8, 16, 26, 70}
+	for i := len(widths) - 1; i >= 0; i-- {
+		if err := sw.SetColWidth(i+1, i+1, widths[i]); err != nil {
 			return nil, err
 		}
 	}

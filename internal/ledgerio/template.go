@@ -54,10 +54,12 @@ func Template() ([]byte, error) {
 	if err := f.SetSheetName("Sheet1", FormSheet); err != nil {
 		return nil, err
 	}
-	if err := buildForm(f); err != nil {
+	// The help sheet is created first so that it comes before the hidden
+	// code sheet that buildForm adds.
+	if _, err := f.NewSheet(helpSheet); err != nil {
 		return nil, err
 	}
-	if _, err := f.NewSheet(helpSheet); err != nil {
+	if err := buildForm(f); err != nil {
 		return nil, err
 	}
 	if err := buildHelp(f); err != nil {
@@ -134,10 +136,10 @@ func buildForm(f *excelize.File) error {
 			return err
 		}
 		cell := col + "1"
-		runs := []excelize.RichTextRun{{Text: c.Header, Font: &excelize.Font{Bold: true}}}
+		runs := []excelize.RichTextRun{{Text: c.Header, Font: &excelize.Font{Bold: true, Size: 11}}}
 		style := optStyle
 		if c.Required {
-			runs = append(runs, excelize.RichTextRun{Text: "*", Font: &excelize.Font{Bold: true, Color: "FF0000"}})
+			runs = append(runs, excelize.RichTextRun{Text: "*", Font: &excelize.Font{Bold: true, Size: 11, Color: "FF0000"}})
 			style = reqStyle
 		}
 		if err := f.SetCellRichText(sh, cell, runs); err != nil {

@@ -24,6 +24,13 @@ const FormSheet = "人员信息采集表"
 // bomb guard); 20 MiB of real .xlsx expands to a few hundred MiB at most.
 const maxUnzipped = 1 << 30
 
+// xlsxOptions open uploads. A worksheet bigger than UnzipXMLSizeLimit is
+// decompressed to a temporary file and read back through a small buffer,
+// which costs about a fifth more time than reading it from memory; 128 MiB
+// keeps sheets of up to about 150,000 form rows in memory and still bounds
+// memory for larger ones.
+var xlsxOptions = excelize.Options{UnzipSizeLimit: maxUnzipped, UnzipXMLSizeLimit: 128 << 20}
+
 func (p *parser) readXLSX(data []byte) error {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
@@ -36,11 +43,14 @@ func (p *parser) readXLSX(data []byte) error {
 	if total > maxUnzipped {
 		return invalid(KeyTooLarge, (p.lim.MaxBytes+1<<20-1)>>20)
 	}
-	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: maxUnzipped})
+	f, err := excelize.OpenReader(bytes.NewReader(data), xlsxOptions)
 	if err != nil {
 		return errs.Wrap(err, errs.Invalid, KeyCorrupt)
 	}
 	defer f.Close()
+	if props, err := f.GetWorkbookProps(); err == nil && props.Date1904 != nil {
+		p.date1904 = *props.Date1904
+	}
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
 		return invalid(KeyCorrupt)
@@ -169,6 +179,7 @@ func (p *parser) addFormulas(cells []formulaCell) {
 		}
 	}
 	p.problems = merged
+	p.collect()
 	rows := p.rows[:0]
 	for _, r := range p.rows {
 		if !badLine[r.Line] {

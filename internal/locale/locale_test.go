@@ -42,7 +42,7 @@ func TestEveryUsedKeyExists(t *testing.T) {
 	c := MustLoad()
 	used := map[string]string{}
 	tmplKey := regexp.MustCompile(`\{\{t "([a-z0-9_.]+)"`)
-	goKey := regexp.MustCompile(`errs\.(?:E|Wrap)\([^"]*"(err\.[a-z0-9_.]+)"|\.T\("([a-z0-9_.]+)"`)
+	goKey := regexp.MustCompile(`errs\.(?:E|Wrap)\([^"]*"(err\.[a-z0-9_.]+)"|\.T\("([a-z0-9_.]*[a-z0-9_])"[,)]`)
 	root := filepath.Join("..")
 	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -75,8 +75,8 @@ func TestEveryUsedKeyExists(t *testing.T) {
 		"status.room.": ledger.Statuses, "test.": ledger.TestKinds, "result.": ledger.TestResults, "colour.": ledger.CodeColours,
 		"monitoring.": ledger.MonitoringKinds, "survey.": {"pending", "surveyed", "flagged"}, "sex.": {"0", "1", "2", "9"},
 		"household.": {"family", "rental", "collective"}, "dup.reason.": {"id", "name_birth_phone"},
-		"doc.": {"resident_id", "passport", "hkmo_permit", "tw_permit", "foreign_pr"},
-		"source.": {"ui", "import", "visit", "self_report", "device", "partner", "demo"},
+		"doc.":           {"resident_id", "passport", "hkmo_permit", "tw_permit", "foreign_pr"},
+		"source.":        {"ui", "import", "visit", "self_report", "device", "partner", "demo"},
 		"err.person.id_": {"empty", "length", "chars", "region", "birth", "check", "type"},
 	} {
 		for _, v := range values {

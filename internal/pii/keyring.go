@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // keySize is the length of a master key in bytes.
@@ -44,9 +45,9 @@ type Keyring struct {
 	alg   int              // index into algorithms of the one that encrypts new values
 	hash  func() hash.Hash // HMAC hash of blind indexes, MACs and the fingerprint
 
-	keys   []*ringKey // shared, read-only, between keyrings made by WithSuite
-	byID   map[string]*ringKey
-	active *ringKey
+	// set holds the keys; Reload swaps it when a key is appended to the
+	// file, so running servers pick up a rotation without restarting.
+	set atomic.Pointer[keySet]
 
 	first    []byte // first master key, for MAC subkeys
 	macInfo  string // HKDF info prefix of MAC subkeys
@@ -54,6 +55,15 @@ type Keyring struct {
 	blindMAC sync.Pool // keyed HMACs, reused because indexes sit on hot lookup paths
 	macKeys  sync.Map  // context -> []byte
 }
+
+// keySet is the keys of one reading of the key file.
+type keySet struct {
+	keys   []*ringKey
+	byID   map[string]*ringKey
+	active *ringKey
+}
+
+func (k *Keyring) keys() *keySet { return k.set.Load() }
 
 // newKeyring builds a keyring from ids and 32-byte master keys in file order.
 func newKeyring(ids []string, masters [][]byte, s Suite) (*Keyring, error) {
@@ -90,12 +100,10 @@ func assemble(keys []*ringKey, byID map[string]*ringKey, first []byte, s Suite) 
 		suite:   p.name,
 		alg:     algorithmIndex(p.alg.version()),
 		hash:    p.hash,
-		keys:    keys,
-		byID:    byID,
-		active:  keys[len(keys)-1],
 		first:   first,
 		macInfo: p.macInfo,
 	}
+	k.set.Store(&keySet{keys: keys, byID: byID, active: keys[len(keys)-1]})
 	k.blindKey, err = hkdf.Key(p.hash, first, nil, p.blindInfo, 32)
 	if err != nil {
 		return nil, err
@@ -118,7 +126,7 @@ func NewKeyring(keys ...[]byte) *Keyring {
 }
 
 // ActiveID is the id of the key that new ciphertexts are made with.
-func (k *Keyring) ActiveID() string { return k.active.id }
+func (k *Keyring) ActiveID() string { return k.keys().active.id }
 
 // Encrypt seals plain with the active key and the keyring's suite. context
 // names the column (for example "person.id_number") and is authenticated,
@@ -127,8 +135,9 @@ func (k *Keyring) ActiveID() string { return k.active.id }
 // Format: format | len(keyid) | keyid | 12-byte nonce | ciphertext+tag,
 // where format is 0x01 for AES-256-GCM and 0x02 for SM4-GCM.
 func (k *Keyring) Encrypt(plain []byte, context string) ([]byte, error) {
-	id := k.active.id
-	a := k.active.aeads[k.alg]
+	active := k.keys().active
+	id := active.id
+	a := active.aeads[k.alg]
 	out := make([]byte, 0, 2+len(id)+a.Overhead()+len(plain))
 	out = append(out, algorithms[k.alg].version(), byte(len(id)))
 	out = append(out, id...)
@@ -150,7 +159,7 @@ func (k *Keyring) header(ct []byte) (*ringKey, int, []byte, error) {
 		return nil, 0, nil, errors.New("pii: ciphertext too short")
 	}
 	id := string(ct[2 : 2+n])
-	rk := k.byID[id]
+	rk := k.keys().byID[id]
 	if rk == nil {
 		return nil, 0, nil, fmt.Errorf("pii: ciphertext needs key %q, which is not in the key file", id)
 	}
@@ -199,7 +208,7 @@ func (k *Keyring) NeedsRotation(ct []byte) bool {
 		return false
 	}
 	rk, alg, _, err := k.header(ct)
-	return err != nil || rk != k.active || alg != k.alg
+	return err != nil || rk != k.keys().active || alg != k.alg
 }
 
 // BlindIndex returns a keyed hash of value for exact-match lookup of
@@ -410,4 +419,24 @@ func AddKey(path string) (*Keyring, error) {
 		return nil, fmt.Errorf("pii: rotate key file: %w", err)
 	}
 	return LoadKeyFile(path)
+}
+
+// Reload reads the key file again and takes the keys it now holds, so a key
+// appended by a rotation (see [AddKey]) is used without a restart. The
+// first key must be unchanged: blind indexes, MACs and the fingerprint
+// depend on it.
+func (k *Keyring) Reload(path string) (changed bool, err error) {
+	nk, err := LoadKeyFileSuite(path, k.suite)
+	if err != nil {
+		return false, err
+	}
+	if !bytes.Equal(nk.first, k.first) {
+		return false, errors.New("pii: the first key of the key file changed; restore it (it keys every blind index)")
+	}
+	old, set := k.keys(), nk.keys()
+	if len(old.keys) == len(set.keys) && old.active.id == set.active.id {
+		return false, nil
+	}
+	k.set.Store(set)
+	return true, nil
 }

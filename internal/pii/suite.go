@@ -88,7 +88,8 @@ func (k *Keyring) WithSuite(s Suite) *Keyring {
 	if p.name == k.suite {
 		return k
 	}
-	nk, err := assemble(k.keys, k.byID, k.first, p.name)
+	set := k.keys()
+	nk, err := assemble(set.keys, set.byID, k.first, p.name)
 	if err != nil {
 		panic(err) // HKDF cannot fail for 32-byte outputs
 	}
@@ -110,7 +111,7 @@ func (k *Keyring) Reencrypt(ct []byte, context string) (out []byte, changed bool
 	if err != nil {
 		return nil, false, err
 	}
-	if rk == k.active && alg == k.alg {
+	if rk == k.keys().active && alg == k.alg {
 		return ct, false, nil
 	}
 	plain, err := k.Decrypt(ct, context)

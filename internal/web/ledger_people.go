@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -201,7 +202,8 @@ func (s *Server) renderPerson(w http.ResponseWriter, r *http.Request, formErr er
 		"Timeline": timeline, "CanEdit": canEdit, "CanReveal": canReveal, "Today": today, "ActiveMonitoring": active,
 		"Residencies": ledger.Residencies, "Tags": ledger.Tags, "TagSet": tagSet(p.Tags), "Age": age(p.BirthDate, s.Store.Now()),
 		"TestKinds": ledger.TestKinds, "TestResults": ledger.TestResults, "Colours": ledger.CodeColours,
-		"MonitoringKinds": ledger.MonitoringKinds, "Now": s.Store.Now().In(shanghai).Format("2006-01-02T15:04")}
+		"MonitoringKinds": ledger.MonitoringKinds, "Now": s.Store.Now().In(shanghai).Format("2006-01-02T15:04"),
+		"Revealed": map[string]string{}, "RegionName": s.regionName(ctx, p.RegisteredRegion)}
 	for k, v := range extra {
 		data[k] = v
 	}
@@ -307,4 +309,17 @@ func (s *Server) personHealth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/ledger/persons/"+id+"#health", http.StatusSeeOther)
+}
+
+// regionName names a 6-digit county code from the organisation tree's
+// division table ("" when the table does not hold it).
+func (s *Server) regionName(ctx context.Context, code string) string {
+	if len(code) != 6 {
+		return ""
+	}
+	n, err := s.Store.OrgNodeByCode(ctx, code+"000000")
+	if err != nil {
+		return ""
+	}
+	return n.Name
 }

@@ -9,7 +9,8 @@ import (
 )
 
 // ledgerHome lists, per community in scope, its compounds and villages
-// with their buildings or houses and survey coverage.
+// with their buildings or houses grouped by grid, each with its survey
+// coverage.
 func (s *Server) ledgerHome(w http.ResponseWriter, r *http.Request) {
 	rq := reqOf(r)
 	scopes := rq.p.Scopes(access.PersonView)
@@ -21,9 +22,14 @@ func (s *Server) ledgerHome(w http.ResponseWriter, r *http.Request) {
 		Place    store.Place
 		Coverage store.Coverage
 	}
-	type site struct {
-		Place     store.Place
+	type gridGroup struct {
+		Grid      store.OrgNode // zero: buildings not yet in a grid
+		Coverage  store.Coverage
 		Buildings []building
+	}
+	type site struct {
+		Place store.Place
+		Grids []*gridGroup
 	}
 	type community struct {
 		Node     store.OrgNode
@@ -31,16 +37,16 @@ func (s *Server) ledgerHome(w http.ResponseWriter, r *http.Request) {
 		Pop      store.Population
 		Sites    []site
 	}
+	ctx := r.Context()
 	var comms []community
 	for _, sc := range scopes {
-		nodes, err := s.Store.OrgSubtree(r.Context(), sc)
+		nodes, err := s.Store.OrgSubtree(ctx, sc)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		// A grid worker's scope is a grid: show its community's places,
-		// but only the buildings of their grid.
 		for _, n := range nodes {
+			// A grid worker's scope is a grid: show their grid only.
 			if n.Level != store.LevelCommunity && !(n.Level == store.LevelGrid && n.Path == sc) {
 				continue
 			}
@@ -49,38 +55,63 @@ func (s *Server) ledgerHome(w http.ResponseWriter, r *http.Request) {
 				commID = n.ParentID
 			}
 			c := community{Node: n}
-			var err error
-			if c.Coverage, err = s.Store.CoverageBelow(r.Context(), n.Path); err != nil {
+			if c.Coverage, err = s.Store.CoverageBelow(ctx, n.Path); err != nil {
 				s.fail(w, r, err)
 				return
 			}
-			if c.Pop, err = s.Store.CountPopulation(r.Context(), n.Path); err != nil {
+			if c.Pop, err = s.Store.CountPopulation(ctx, n.Path); err != nil {
 				s.fail(w, r, err)
 				return
 			}
-			cov, err := s.Store.CoverageBy(r.Context(), commID, "building")
+			cov, err := s.Store.CoverageBy(ctx, commID, "building")
 			if err != nil {
 				s.fail(w, r, err)
 				return
 			}
-			sites, err := s.Store.PlaceSites(r.Context(), commID)
+			grids, err := s.Store.OrgChildren(ctx, commID)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			sites, err := s.Store.PlaceSites(ctx, commID)
 			if err != nil {
 				s.fail(w, r, err)
 				return
 			}
 			for _, st := range sites {
-				children, err := s.Store.PlaceChildren(r.Context(), st.ID)
+				children, err := s.Store.PlaceChildren(ctx, st.ID)
 				if err != nil {
 					s.fail(w, r, err)
 					return
 				}
+				groups := map[string]*gridGroup{}
 				sv := site{Place: st}
-				for _, b := range children {
-					if n.Level == store.LevelGrid && b.GridID != n.ID {
+				for _, g := range append(grids, store.OrgNode{}) {
+					if n.Level == store.LevelGrid && g.ID != n.ID {
 						continue
 					}
-					sv.Buildings = append(sv.Buildings, building{Place: b, Coverage: cov[b.ID]})
+					gg := &gridGroup{Grid: g}
+					groups[g.ID] = gg
+					sv.Grids = append(sv.Grids, gg)
 				}
+				for _, b := range children {
+					gg := groups[b.GridID]
+					if gg == nil {
+						continue
+					}
+					bc := cov[b.ID]
+					gg.Buildings = append(gg.Buildings, building{Place: b, Coverage: bc})
+					gg.Coverage.Rooms += bc.Rooms
+					gg.Coverage.Surveyed += bc.Surveyed
+					gg.Coverage.Flagged += bc.Flagged
+				}
+				kept := sv.Grids[:0]
+				for _, gg := range sv.Grids {
+					if len(gg.Buildings) > 0 {
+						kept = append(kept, gg)
+					}
+				}
+				sv.Grids = kept
 				c.Sites = append(c.Sites, sv)
 			}
 			comms = append(comms, c)

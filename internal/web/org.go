@@ -211,7 +211,7 @@ func (s *Server) orgImport(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<20)
 	f, _, err := r.FormFile("file")
 	if err != nil {
-		s.renderImport(w, r, org.ImportResult{}, errs.E(errs.Invalid, "err.file_required"))
+		s.renderOrgImport(w, r, org.ImportResult{}, errs.E(errs.Invalid, "err.file_required"))
 		return
 	}
 	defer f.Close()
@@ -219,10 +219,10 @@ func (s *Server) orgImport(w http.ResponseWriter, r *http.Request) {
 		return s.Audit.Append(r.Context(), tx, &store.AuditEntry{ActorID: rq.p.UserID, ActorName: rq.p.Name, Action: "org.import",
 			IP: rq.ip, Detail: audit.Detail("created", created)})
 	})
-	s.renderImport(w, r, res, err)
+	s.renderOrgImport(w, r, res, err)
 }
 
-func (s *Server) renderImport(w http.ResponseWriter, r *http.Request, res org.ImportResult, err error) {
+func (s *Server) renderOrgImport(w http.ResponseWriter, r *http.Request, res org.ImportResult, err error) {
 	rq := reqOf(r)
 	data := map[string]any{"Result": res}
 	if err != nil {

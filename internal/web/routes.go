@@ -9,6 +9,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
 
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
+	})
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", s.Metrics.Handler())
@@ -64,6 +67,14 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /ledger/contracts/{id}/scan", s.signedIn(s.contractScan))
 	mux.HandleFunc("GET /ledger/duplicates", s.signedIn(s.duplicates))
 	mux.HandleFunc("POST /ledger/duplicates/merge", s.signedIn(s.merge))
+	mux.HandleFunc("GET /ledger/export", s.signedIn(s.ledgerExport))
+	mux.HandleFunc("GET /ledger/import", s.signedIn(s.importPage))
+	mux.HandleFunc("GET /ledger/import/template.xlsx", s.signedIn(s.importTemplate))
+	mux.HandleFunc("POST /ledger/import", s.signedIn(s.importUpload))
+	mux.HandleFunc("GET /ledger/import/{id}", s.signedIn(s.importShow))
+	mux.HandleFunc("POST /ledger/import/{id}/commit", s.signedIn(s.importCommit))
+	mux.HandleFunc("GET /ledger/import/{id}/status", s.signedIn(s.importStatus))
+	mux.HandleFunc("GET /ledger/import/{id}/errors.xlsx", s.signedIn(s.importErrors))
 
 	mux.HandleFunc("/", s.notFound)
 }

@@ -28,6 +28,7 @@ type Server struct {
 	Audit   *audit.Log
 	Keys    *pii.Keyring
 	Ledger  *ledger.Service
+	Imports *ledger.Imports
 	Cat     *locale.Catalog
 	Cfg     config.Config
 	Log     *slog.Logger

@@ -63,6 +63,7 @@ func baseFuncs() template.FuncMap {
 		"has":     func(m map[string]bool, k string) bool { return m[k] },
 		"split":   strings.Split,
 		"changes": changeList,
+		"fv":      func(f url.Values, k string) string { return f.Get(k) },
 	}
 }
 
