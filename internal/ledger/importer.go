@@ -164,23 +164,6 @@ func (s *Service) CommitImport(ctx context.Context, a Actor, communityID string,
 			}
 			idx := groups[k]
 			first := rows[idx[0]]
-			room, err := find(parent, store.PlaceRoom, k.room, func() store.Place {
-				floor, seq := 1, 1
-				if m := roomNumber.FindStringSubmatch(k.room); m != nil {
-					floor, _ = strconv.Atoi(m[1])
-					seq, _ = strconv.Atoi(m[2])
-				}
-				return store.Place{CommunityID: comm.ID, GridID: parent.GridID, ParentID: parent.ID, Kind: store.PlaceRoom, Name: k.room,
-					Address: parent.Address + k.room + "室", Floor: floor, Seq: seq, RoomUse: first.RoomUse, Survey: "surveyed"}
-			})
-			if err != nil {
-				return err
-			}
-			if first.RoomUse != "" && first.RoomUse != room.RoomUse {
-				if err := tx.UpdateRoom(ctx, room.ID, first.RoomUse, "surveyed"); err != nil {
-					return err
-				}
-			}
 			kindH := "rental"
 			head := idx[0]
 			for _, i := range idx {
@@ -189,6 +172,27 @@ func (s *Service) CommitImport(ctx context.Context, a Actor, communityID string,
 				}
 				if rows[i].Relation == "02" {
 					head = i
+				}
+			}
+			use := first.RoomUse
+			if use == "" {
+				use = map[string]string{"family": "self", "rental": "rented"}[kindH]
+			}
+			room, err := find(parent, store.PlaceRoom, k.room, func() store.Place {
+				floor, seq := 1, 1
+				if m := roomNumber.FindStringSubmatch(k.room); m != nil {
+					floor, _ = strconv.Atoi(m[1])
+					seq, _ = strconv.Atoi(m[2])
+				}
+				return store.Place{CommunityID: comm.ID, GridID: parent.GridID, ParentID: parent.ID, Kind: store.PlaceRoom, Name: k.room,
+					Address: parent.Address + k.room + "室", Floor: floor, Seq: seq, RoomUse: use, Survey: "surveyed"}
+			})
+			if err != nil {
+				return err
+			}
+			if use != room.RoomUse || room.Survey != "surveyed" {
+				if err := tx.UpdateRoom(ctx, room.ID, use, "surveyed"); err != nil {
+					return err
 				}
 			}
 			for _, i := range idx {

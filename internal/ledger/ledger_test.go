@@ -27,7 +27,7 @@ type fixture struct {
 	staff, outsider    *access.Principal
 }
 
-func setup(t *testing.T, s *store.Store, clock *testutil.Clock) *fixture {
+func setup(t testing.TB, s *store.Store, clock *testutil.Clock) *fixture {
 	ctx := context.Background()
 	keys := pii.NewKeyring(bytes.Repeat([]byte{3}, 32))
 	f := &fixture{s: s, clock: clock, svc: &ledger.Service{Store: s, Keys: keys, Audit: audit.New(func(b []byte) []byte { return keys.MAC(b, "audit") })}}

@@ -265,3 +265,18 @@ func cloneColumns(cs []Column) []Column {
 	}
 	return out
 }
+
+// EthnicityName names a GB 3304 code ("01" → "汉族"); "" when unknown.
+func EthnicityName(code string) string {
+	for _, c := range ethnicities {
+		if c.value == code {
+			return c.name
+		}
+	}
+	for _, c := range ethnicityAliases {
+		if c.value == code {
+			return c.name
+		}
+	}
+	return ""
+}

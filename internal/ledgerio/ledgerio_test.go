@@ -830,3 +830,24 @@ func zipOf(t *testing.T, files map[string]string) []byte {
 func TestZipThatIsNotAWorkbook(t *testing.T) {
 	wantErr(t, zipOf(t, map[string]string{"readme.txt": "hello"}), "a.xlsx", Limits{}, KeyCorrupt)
 }
+
+func TestMayHaveFormulaAcrossReads(t *testing.T) {
+	for _, tag := range []string{"<f>A1</f>", `<x:f t="shared" si="0"/>`} {
+		for off := 256<<10 - 4; off <= 256<<10+1; off++ {
+			body := strings.Repeat("<v>1</v>", off/8+1)[:off] + tag + "</c>"
+			data := zipOf(t, map[string]string{"sheet.xml": body})
+			zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if found, err := mayHaveFormula(zr.File[0]); err != nil || !found {
+				t.Errorf("%s at %d: found %v, %v", tag, off, found, err)
+			}
+		}
+	}
+	data := zipOf(t, map[string]string{"sheet.xml": strings.Repeat("<c r=\"A1\"><v>1</v></c><filter/>", 20000)})
+	zr, _ := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if found, _ := mayHaveFormula(zr.File[0]); found {
+		t.Error("formula found in a sheet without one")
+	}
+}

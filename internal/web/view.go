@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"shequ/internal/access"
+	"shequ/internal/ledgerio"
 	"shequ/internal/locale"
 	"shequ/internal/pii"
 )
@@ -59,11 +60,12 @@ func baseFuncs() template.FuncMap {
 			}
 			return make([]struct{}, want-have)
 		},
-		"mask":    pii.MaskName,
-		"has":     func(m map[string]bool, k string) bool { return m[k] },
-		"split":   strings.Split,
-		"changes": changeList,
-		"fv":      func(f url.Values, k string) string { return f.Get(k) },
+		"mask":      pii.MaskName,
+		"has":       func(m map[string]bool, k string) bool { return m[k] },
+		"split":     strings.Split,
+		"changes":   changeList,
+		"fv":        func(f url.Values, k string) string { return f.Get(k) },
+		"ethnicity": ledgerio.EthnicityName,
 	}
 }
 
