@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
@@ -65,7 +67,11 @@ func formFile(b *testing.B, n int) []byte {
 // encrypt, write. The limit, measured in the same run, is a bare excelize
 // streaming read of the same file.
 func BenchmarkImport100k(b *testing.B) {
-	data := formFile(b, 100_000)
+	n := 100_000
+	if v, err := strconv.Atoi(os.Getenv("SHEQU_BENCH_ROWS")); err == nil {
+		n = v
+	}
+	data := formFile(b, n)
 	b.Logf("file: %.1f MB", float64(len(data))/1e6)
 	b.Run("import", func(b *testing.B) {
 		for b.Loop() {
@@ -82,7 +88,7 @@ func BenchmarkImport100k(b *testing.B) {
 				b.Fatalf("check: %v", err)
 			}
 			res, err := f.svc.CommitImport(context.Background(), ledger.Actor{Source: store.SourceImport}, f.comm.ID, rows, nil)
-			if err != nil || res.People != 100_000 {
+			if err != nil || res.People != n {
 				b.Fatalf("commit: %+v %v", res, err)
 			}
 		}

@@ -119,17 +119,23 @@ func (s *Service) CommitImport(ctx context.Context, a Actor, communityID string,
 			}
 		}
 		cache := map[string]store.Place{}
+		created := map[string]bool{} // places made by this import have no children in the database yet
 		find := func(parent store.Place, kind, name string, mk func() store.Place) (store.Place, error) {
 			key := parent.ID + "/" + kind + "/" + name
 			if p, ok := cache[key]; ok {
 				return p, nil
 			}
-			p, err := tx.FindPlace(ctx, comm.ID, parent.ID, kind, name)
+			var p store.Place
+			var err error = errs.E(errs.NotFound, "err.not_found")
+			if !created[parent.ID] {
+				p, err = tx.FindPlace(ctx, comm.ID, parent.ID, kind, name)
+			}
 			if errs.Is(err, errs.NotFound) {
 				p = mk()
 				if err := tx.CreatePlace(ctx, &p); err != nil {
 					return p, err
 				}
+				created[p.ID] = true
 				switch kind {
 				case store.PlaceRoom:
 					res.Rooms++

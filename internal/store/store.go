@@ -119,6 +119,11 @@ func (s *Store) Now() time.Time { return s.now() }
 type Tx struct {
 	tx *sql.Tx
 	s  *Store
+	// A statement run a second time in one transaction is prepared and
+	// kept until the transaction ends: bulk writes (imports, the demo)
+	// then skip parsing the SQL for every row.
+	seen  map[string]bool
+	stmts map[string]*sql.Stmt
 }
 
 // Write runs fn in one transaction and commits when fn returns nil.
@@ -147,6 +152,26 @@ func (s *Store) Write(ctx context.Context, fn func(tx *Tx) error) (err error) {
 func (tx *Tx) Now() time.Time { return tx.s.now() }
 
 func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := tx.stmts[q]; st != nil {
+		r, err := st.ExecContext(ctx, args...)
+		return r, tx.s.classify(err)
+	}
+	if tx.seen[q] {
+		st, err := tx.tx.PrepareContext(ctx, q)
+		if err != nil {
+			return nil, tx.s.classify(err)
+		}
+		if tx.stmts == nil {
+			tx.stmts = map[string]*sql.Stmt{}
+		}
+		tx.stmts[q] = st
+		r, err := st.ExecContext(ctx, args...)
+		return r, tx.s.classify(err)
+	}
+	if tx.seen == nil {
+		tx.seen = map[string]bool{}
+	}
+	tx.seen[q] = true
 	r, err := tx.tx.ExecContext(ctx, q, args...)
 	return r, tx.s.classify(err)
 }
