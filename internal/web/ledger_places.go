@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 
+	"shequ/internal/errs"
+
 	"shequ/internal/access"
 	"shequ/internal/ledger"
 	"shequ/internal/store"
@@ -28,8 +30,10 @@ func (s *Server) ledgerHome(w http.ResponseWriter, r *http.Request) {
 		Buildings []building
 	}
 	type site struct {
-		Place store.Place
-		Grids []*gridGroup
+		Place   store.Place
+		Grids   []*gridGroup
+		AllGrid []store.OrgNode
+		CanEdit bool
 	}
 	type community struct {
 		Node     store.OrgNode
@@ -85,7 +89,7 @@ func (s *Server) ledgerHome(w http.ResponseWriter, r *http.Request) {
 					return
 				}
 				groups := map[string]*gridGroup{}
-				sv := site{Place: st}
+				sv := site{Place: st, AllGrid: grids, CanEdit: rq.p.Can(access.PersonEdit, n.Path) && n.Level == store.LevelCommunity}
 				for _, g := range append(grids, store.OrgNode{}) {
 					if n.Level == store.LevelGrid && g.ID != n.ID {
 						continue
@@ -170,4 +174,35 @@ func lastNode(path string) string {
 		}
 	}
 	return p
+}
+
+// buildingCreate lays out a new building or house under a site.
+func (s *Server) buildingCreate(w http.ResponseWriter, r *http.Request) {
+	n := func(k string) int { return atoiDefault(r.PostFormValue(k), -1) }
+	b, err := s.Ledger.AddBuilding(r.Context(), s.actor(r), ledger.BuildingInput{SiteID: r.PathValue("id"), GridID: r.PostFormValue("grid"),
+		Name: r.PostFormValue("name"), Units: n("units"), Floors: n("floors"), RoomsPerUnit: n("rooms")})
+	if err != nil {
+		if errs.CodeOf(err) == errs.Forbidden {
+			s.deny(w, r, "person.edit", "place", r.PathValue("id"), "")
+			return
+		}
+		if statusOf(err) >= 500 || errs.CodeOf(err) == errs.NotFound {
+			s.fail(w, r, err)
+			return
+		}
+		w.WriteHeader(statusOf(err))
+		s.render(w, r, "error", map[string]any{"Status": statusOf(err), "Message": message(reqOf(r), err)})
+		return
+	}
+	http.Redirect(w, r, "/ledger/buildings/"+b.ID, http.StatusSeeOther)
+}
+
+// roomOwner records a room's owner.
+func (s *Server) roomOwner(w http.ResponseWriter, r *http.Request) {
+	r.ParseForm()
+	if _, err := s.Ledger.AddOwner(r.Context(), s.actor(r), r.PathValue("id"), personInput(r.PostForm)); err != nil {
+		s.ledgerFormError(w, r, err, func(err error) { s.renderRoom(w, r, err, r.PostForm) })
+		return
+	}
+	http.Redirect(w, r, "/ledger/rooms/"+r.PathValue("id"), http.StatusSeeOther)
 }

@@ -273,3 +273,44 @@ func uploadForm(t *testing.T, c *http.Client, u string, fields map[string]string
 	b.ReadFrom(resp.Body)
 	return resp.StatusCode, b.String()
 }
+
+func TestAddBuildingAndOwner(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	staff := e.Login(t, access.Staff)
+	ctx := context.Background()
+	comm, _ := e.App.Store.OrgNodeByCode(ctx, "610402011002")
+	sites, _ := e.App.Store.PlaceSites(ctx, comm.ID)
+	form := url.Values{"name": {"新建楼A"}, "units": {"2"}, "floors": {"3"}, "rooms": {"2"}}
+	status, _, hdr := apptest.Do(t, staff, "POST", e.Server.URL+"/ledger/sites/"+sites[0].ID+"/buildings", form, nil)
+	if status != 303 {
+		t.Fatalf("add building: %d", status)
+	}
+	_, body, _ := apptest.Do(t, staff, "GET", e.Server.URL+hdr.Get("Location"), nil, nil)
+	if n := strings.Count(body, `class="room st-pending"`); n != 12 {
+		t.Fatalf("new building has %d unsurveyed rooms, want 12", n)
+	}
+	if status, _, _ := apptest.Do(t, staff, "POST", e.Server.URL+"/ledger/sites/"+sites[0].ID+"/buildings", form, nil); status != 409 {
+		t.Fatalf("same name twice: %d", status)
+	}
+	form.Set("name", "新建楼B")
+	form.Set("floors", "0")
+	if status, body, _ := apptest.Do(t, staff, "POST", e.Server.URL+"/ledger/sites/"+sites[0].ID+"/buildings", form, nil); status != 400 || !strings.Contains(body, "层数应为") {
+		t.Fatalf("zero floors: %d", status)
+	}
+	if status, _, _ := apptest.Do(t, e.Login(t, access.Property), "POST", e.Server.URL+"/ledger/sites/"+sites[0].ID+"/buildings",
+		url.Values{"name": {"X"}, "units": {"1"}, "floors": {"1"}, "rooms": {"1"}}, nil); status != 403 {
+		t.Fatalf("property staff added a building to the village: %d", status)
+	}
+	// Register an owner for one of the new rooms.
+	_, body, _ = apptest.Do(t, staff, "GET", e.Server.URL+hdr.Get("Location"), nil, nil)
+	room := regexp.MustCompile(`href="/ledger/rooms/([0-9a-z]{26})"`).FindStringSubmatch(body)
+	status, _, _ = apptest.Do(t, staff, "POST", e.Server.URL+"/ledger/rooms/"+room[1]+"/owners",
+		url.Values{"name": {"业主甲"}, "id_number": {idFor(77)}}, nil)
+	if status != 303 {
+		t.Fatalf("add owner: %d", status)
+	}
+	_, body, _ = apptest.Do(t, staff, "GET", e.Server.URL+"/ledger/rooms/"+room[1], nil, nil)
+	if !strings.Contains(body, "业*甲") {
+		t.Fatalf("owner not shown:\n%s", snippet(body))
+	}
+}

@@ -55,6 +55,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /ledger/rooms/{id}", s.signedIn(s.room))
 	mux.HandleFunc("POST /ledger/rooms/{id}", s.signedIn(s.roomUpdate))
 	mux.HandleFunc("POST /ledger/rooms/{id}/members", s.signedIn(s.roomMoveIn))
+	mux.HandleFunc("POST /ledger/rooms/{id}/owners", s.signedIn(s.roomOwner))
+	mux.HandleFunc("POST /ledger/sites/{id}/buildings", s.signedIn(s.buildingCreate))
 	mux.HandleFunc("POST /ledger/rooms/{id}/contracts", s.signedIn(s.contractCreate))
 	mux.HandleFunc("GET /ledger/persons", s.signedIn(s.persons))
 	mux.HandleFunc("GET /ledger/persons/{id}", s.signedIn(s.person))
