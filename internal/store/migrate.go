@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,22 +18,27 @@ import (
 //go:embed migrations
 var migrationFS embed.FS
 
+var blobType = regexp.MustCompile(`\bBLOB\b`)
+
 type migration struct {
 	version int
 	name    string
 	sql     string
 }
 
+// migrations reads the shared migration files (migrations/NNN_name.sql),
+// one source for both engines. The only type that differs, BLOB, becomes
+// BYTEA on PostgreSQL; a file of the same name under migrations/postgres
+// replaces a shared one where the SQL must truly differ.
 func (s *Store) migrations() ([]migration, error) {
-	dir := "migrations/" + string(s.Dialect)
-	entries, err := fs.ReadDir(migrationFS, dir)
+	entries, err := fs.ReadDir(migrationFS, "migrations")
 	if err != nil {
 		return nil, err
 	}
 	var ms []migration
 	for _, e := range entries {
 		name := e.Name()
-		if !strings.HasSuffix(name, ".sql") {
+		if e.IsDir() || !strings.HasSuffix(name, ".sql") {
 			continue
 		}
 		num, _, ok := strings.Cut(name, "_")
@@ -40,11 +46,19 @@ func (s *Store) migrations() ([]migration, error) {
 		if !ok || err != nil {
 			return nil, fmt.Errorf("migration %s: name must start with NNN_", name)
 		}
-		b, err := migrationFS.ReadFile(path.Join(dir, name))
+		b, err := migrationFS.ReadFile(path.Join("migrations", name))
 		if err != nil {
 			return nil, err
 		}
-		ms = append(ms, migration{version: v, name: name, sql: string(b)})
+		sql := string(b)
+		if s.Dialect == Postgres {
+			if own, err := migrationFS.ReadFile(path.Join("migrations/postgres", name)); err == nil {
+				sql = string(own)
+			} else {
+				sql = blobType.ReplaceAllString(sql, "BYTEA")
+			}
+		}
+		ms = append(ms, migration{version: v, name: name, sql: sql})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	for i, m := range ms {

@@ -147,7 +147,11 @@ func (s *Store) Persons(ctx context.Context, f PersonFilter) ([]PersonHit, int, 
 
 // PersonsByIDBidx finds people (in any scope) with this identity number.
 func (s *Store) PersonsByIDBidx(ctx context.Context, bidx string) ([]Person, error) {
-	rows, err := s.query(ctx, `SELECT `+personCols+` FROM persons pe WHERE pe.id_bidx = $1 AND pe.merged_into IS NULL`, bidx)
+	return s.personList(ctx, `SELECT `+personCols+` FROM persons pe WHERE pe.id_bidx = $1 AND pe.merged_into IS NULL`, bidx)
+}
+
+func (s *Store) personList(ctx context.Context, q string, args ...any) ([]Person, error) {
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -277,21 +281,8 @@ func (s *Store) RoomHouseholds(ctx context.Context, roomID string) ([]Household,
 
 // Owners lists the owners of a room.
 func (s *Store) Owners(ctx context.Context, roomID string) ([]Person, error) {
-	rows, err := s.query(ctx, `SELECT `+personCols+` FROM room_owners o JOIN persons pe ON pe.id = o.person_id
+	return s.personList(ctx, `SELECT `+personCols+` FROM room_owners o JOIN persons pe ON pe.id = o.person_id
 		WHERE o.room_id = $1 AND (o.until IS NULL OR o.until >= $2)`, roomID, s.Today())
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Person
-	for rows.Next() {
-		p, err := scanPerson(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
 }
 
 // AddOwner records that a person owns a room.

@@ -1,9 +1,7 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -119,21 +117,7 @@ func TestAPITokenLifecycle(t *testing.T) {
 
 func upload(t *testing.T, c *http.Client, u, field, name string, content []byte) (int, string) {
 	t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	fw, _ := mw.CreateFormFile(field, name)
-	fw.Write(content)
-	mw.Close()
-	req, _ := http.NewRequest("POST", u, &buf)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var b bytes.Buffer
-	b.ReadFrom(resp.Body)
-	return resp.StatusCode, b.String()
+	return uploadForm(t, c, u, nil, field, name, content)
 }
 
 func TestDivisionImportReportsEveryBadRowAndWritesNothing(t *testing.T) {
