@@ -17,6 +17,8 @@ import (
 	"shequ/internal/audit"
 	"shequ/internal/auth"
 	"shequ/internal/config"
+	"shequ/internal/face"
+	"shequ/internal/gate"
 	"shequ/internal/ledger"
 	"shequ/internal/locale"
 	"shequ/internal/pii"
@@ -36,6 +38,7 @@ type App struct {
 	Audit  *audit.Log
 	Auth   *auth.Service
 	Ledger *ledger.Service
+	Gates  *gate.Service
 	Web    *web.Server
 	Now    func() time.Time
 
@@ -134,7 +137,11 @@ func (a *App) init(ctx context.Context) error {
 	a.Audit = audit.New(func(b []byte) []byte { return keys.MAC(b, "audit") })
 	a.Auth = &auth.Service{Store: s, Keys: keys, Audit: a.Audit, Sender: auth.LogSender{Log: a.Log}, TTL: a.Cfg.SessionTTL}
 	a.Ledger = &ledger.Service{Store: s, Keys: keys, Audit: a.Audit}
-	a.Web = &web.Server{Store: s, Auth: a.Auth, Audit: a.Audit, Keys: keys, Ledger: a.Ledger, Imports: ledger.NewImports(a.Ledger), Cat: locale.MustLoad(), Cfg: a.Cfg,
+	a.Gates = &gate.Service{Store: s, Keys: keys, Faces: face.NewIndex(), Hub: gate.NewHub(), Log: a.Log, IDIndex: a.Ledger.IDIndex}
+	if err := a.Gates.Start(ctx); err != nil {
+		return err
+	}
+	a.Web = &web.Server{Store: s, Auth: a.Auth, Audit: a.Audit, Keys: keys, Ledger: a.Ledger, Imports: ledger.NewImports(a.Ledger), Gates: a.Gates, Cat: locale.MustLoad(), Cfg: a.Cfg,
 		Log: a.Log, Version: Version}
 	return nil
 }
@@ -166,6 +173,7 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	go a.jobs(ctx)
 	go a.reloadKeys(ctx)
+	go a.Gates.WatchDevices(ctx, 3*time.Minute, 30*time.Second)
 	errc := make(chan error, 1)
 	go func() { errc <- a.srv.Serve(a.ln) }()
 	select {
@@ -225,8 +233,13 @@ func (a *App) reloadKeys(ctx context.Context) {
 	}
 }
 
-// Close releases the database.
-func (a *App) Close() error { return a.Store.Close() }
+// Close flushes background writers and releases the database.
+func (a *App) Close() error {
+	if a.Gates != nil {
+		a.Gates.Close()
+	}
+	return a.Store.Close()
+}
 
 // NewLogger makes the JSON structured logger.
 func NewLogger(level string, w *os.File) *slog.Logger {

@@ -57,7 +57,7 @@ func Start(t testing.TB, engine string) *Env {
 	t.Cleanup(func() { a.Close() })
 	// Cheap password hashing: these tests are about behaviour, not cost.
 	a.Auth.Argon2 = auth.Argon2{Time: 1, MemoryKiB: 1024, Threads: 1}
-	res, err := demo.Build(ctx, demo.Env{Store: a.Store, Auth: a.Auth, Keys: a.Keys}, demo.Options{Seed: 7})
+	res, err := demo.Build(ctx, demo.Env{Store: a.Store, Auth: a.Auth, Keys: a.Keys, Gates: a.Gates}, demo.Options{Seed: 7})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,17 +64,21 @@ func demoCmd(ctx context.Context, e *Env, args []string) error {
 	if n, _ := a.Store.CountOrgNodes(ctx, ""); len(n) > 0 {
 		return errors.New("the demo needs an empty database")
 	}
-	res, err := demo.Build(ctx, demo.Env{Store: a.Store, Auth: a.Auth, Keys: a.Keys}, demo.Options{Seed: *seed, People: *people})
-	if err != nil {
-		return fmt.Errorf("building the demo: %w", err)
-	}
+	// Take the address first: a busy port fails at once, not after the build.
 	addr, err := a.Listen()
 	if err != nil {
 		return err
 	}
+	res, err := demo.Build(ctx, demo.Env{Store: a.Store, Auth: a.Auth, Keys: a.Keys, Gates: a.Gates}, demo.Options{Seed: *seed, People: *people})
+	if err != nil {
+		return fmt.Errorf("building the demo: %w", err)
+	}
 	fmt.Fprintf(e.Stdout, "url: http://%s\n", addr.String())
 	for _, l := range res.Logins {
 		fmt.Fprintf(e.Stdout, "login: %s %s %s\n", l.Role, l.Username, l.Password)
+	}
+	for _, d := range res.Devices {
+		fmt.Fprintf(e.Stdout, "device: %s %s\n", d.GateCode, d.Token)
 	}
 	fmt.Fprintf(e.Stdout, "# demo database %s (key %s), seed %d, built in %.1fs; Ctrl-C stops it\n",
 		cfg.DB, cfg.KeyFile, *seed, time.Since(start).Seconds())

@@ -13,6 +13,7 @@ import (
 
 	"shequ/internal/access"
 	"shequ/internal/auth"
+	"shequ/internal/gate"
 	"shequ/internal/org"
 	"shequ/internal/pii"
 	"shequ/internal/store"
@@ -39,6 +40,7 @@ type Result struct {
 	Street      store.OrgNode
 	Communities []store.OrgNode
 	Grids       []store.OrgNode
+	Devices     []DeviceLogin
 }
 
 // Codes of the synthetic part of the tree (below the real 秦都区, 咸阳市).
@@ -59,6 +61,7 @@ type Env struct {
 	Store *store.Store
 	Auth  *auth.Service
 	Keys  *pii.Keyring
+	Gates *gate.Service
 }
 
 // Build fills an empty database.
@@ -103,6 +106,11 @@ func Build(ctx context.Context, env Env, opt Options) (*Result, error) {
 	}
 	if err := buildLedger(ctx, env, rng, res, opt.People); err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	if env.Gates != nil {
+		if err := buildGates(ctx, env, rng, res); err != nil {
+			return nil, fmt.Errorf("gates: %w", err)
+		}
 	}
 	return res, nil
 }

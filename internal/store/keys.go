@@ -17,6 +17,11 @@ var EncryptedColumns = []EncryptedColumn{
 	{"users", "phone_enc", "users.phone"},
 	{"contracts", "scan_enc", "contracts.scan"},
 	{"ledger_imports", "file_enc", "ledger_imports.file"},
+	{"credentials", "value_enc", "credentials.value"},
+	{"credentials", "photo_enc", "credentials.photo"},
+	{"visitors", "id_enc", "visitors.id_number"},
+	{"visitors", "phone_enc", "visitors.phone"},
+	{"pass_events", "snapshot_enc", "pass_events.snapshot"},
 }
 
 // Reencrypt walks one encrypted column in batches of 500 rows, each batch

@@ -264,3 +264,5 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 	_, err = db.ExecContext(ctx, `VACUUM INTO $1`, path)
 	return s.classify(err)
 }
+
+func errNotFound() error { return errs.E(errs.NotFound, "err.not_found") }

@@ -47,6 +47,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /users/{id}/tokens/{tid}/revoke", s.signedIn(s.userRevokeToken))
 
 	mux.HandleFunc("GET /api/v1/whoami", s.signedIn(s.apiWhoami))
+	mux.HandleFunc("POST /api/device/v1/decide", s.deviceDecide)
+	mux.HandleFunc("POST /api/device/v1/events", s.deviceEvents)
+	mux.HandleFunc("POST /api/device/v1/heartbeat", s.deviceHeartbeat)
+	mux.HandleFunc("GET /api/device/v1/sync", s.deviceSync)
 
 	mux.HandleFunc("GET /audit", s.signedIn(s.auditPage))
 

@@ -15,6 +15,7 @@ import (
 	"shequ/internal/audit"
 	"shequ/internal/auth"
 	"shequ/internal/config"
+	"shequ/internal/gate"
 	"shequ/internal/ledger"
 	"shequ/internal/locale"
 	"shequ/internal/pii"
@@ -29,6 +30,7 @@ type Server struct {
 	Keys    *pii.Keyring
 	Ledger  *ledger.Service
 	Imports *ledger.Imports
+	Gates   *gate.Service
 	Cat     *locale.Catalog
 	Cfg     config.Config
 	Log     *slog.Logger

@@ -1,0 +1,115 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"shequ/internal/access"
+	"shequ/internal/auth"
+	"shequ/internal/gate"
+	"shequ/internal/store"
+)
+
+// DeviceLogin is a demo device: its gate code and its API token.
+type DeviceLogin struct {
+	GateCode string
+	Token    string
+}
+
+// buildGates gives the compound a pedestrian turnstile, a temperature door
+// and a vehicle barrier, and the village two staffed checkpoints and a
+// turnstile; each gate gets a device account. Residents of the compound get
+// IC cards, some of them car plates.
+func buildGates(ctx context.Context, env Env, rng *rand.Rand, res *Result) error {
+	defs := []struct {
+		comm       store.OrgNode
+		code, name string
+		kind       string
+	}{
+		{res.Communities[0], "HY-N-TURNSTILE", "和园小区北门人行闸机", "turnstile"},
+		{res.Communities[0], "HY-N-TEMPDOOR", "和园小区北门测温门", "temp_door"},
+		{res.Communities[0], "HY-E-VEHICLE", "和园小区东门车辆道闸", "vehicle"},
+		{res.Communities[1], "FL-S-BOOTH", "丰乐西村南入口卡口", "booth"},
+		{res.Communities[1], "FL-N-BOOTH", "丰乐西村北入口卡口", "booth"},
+		{res.Communities[1], "FL-S-TURNSTILE", "丰乐西村南入口人行闸机", "turnstile"},
+	}
+	for _, d := range defs {
+		sites, err := env.Store.PlaceSites(ctx, d.comm.ID)
+		if err != nil {
+			return err
+		}
+		g := store.Gate{CommunityID: d.comm.ID, Code: d.code, Name: d.name, Kind: d.kind}
+		if len(sites) > 0 {
+			g.SiteID = sites[0].ID
+		}
+		u, err := env.Auth.CreateUser(ctx, nil, auth.NewUser{Username: "dev-" + lower(d.code), DisplayName: d.name, Kind: store.KindAPI,
+			Role: access.Device, NodeID: d.comm.ID}, "")
+		if err != nil {
+			return err
+		}
+		tok, err := env.Auth.IssueToken(ctx, nil, u.ID, "demo", "")
+		if err != nil {
+			return err
+		}
+		err = env.Store.Write(ctx, func(tx *store.Tx) error {
+			if err := tx.CreateGate(ctx, &g); err != nil {
+				return err
+			}
+			return tx.CreateDevice(ctx, &store.Device{GateID: g.ID, UserID: u.ID, Name: d.name + "终端"})
+		})
+		if err != nil {
+			return err
+		}
+		res.Devices = append(res.Devices, DeviceLogin{GateCode: d.code, Token: tok})
+	}
+	// Cards for most residents, plates for some compound households.
+	var creds []store.Credential
+	plates := map[string]bool{}
+	for ci, prefix := range []string{"HY", "FL"} {
+		hits, _, err := env.Store.Persons(ctx, store.PersonFilter{Scopes: []string{res.Communities[ci].Path}, Limit: 100000})
+		if err != nil {
+			return err
+		}
+		for i, h := range hits {
+			if rng.IntN(10) < 8-2*ci {
+				c, err := env.Gates.ValueCredential(h.ID, gate.CredCard, fmt.Sprintf("%s%08d", prefix, 10000000+i), time.Time{})
+				if err != nil {
+					return err
+				}
+				creds = append(creds, c)
+			}
+			if ci == 0 && h.Relation == "02" && rng.IntN(3) == 0 {
+				plate := fmt.Sprintf("陕D%c%04d", 'A'+rune(rng.IntN(26)), rng.IntN(10000))
+				if plates[plate] {
+					continue
+				}
+				plates[plate] = true
+				c, err := env.Gates.ValueCredential(h.ID, gate.CredPlate, plate, time.Time{})
+				if err != nil {
+					return err
+				}
+				creds = append(creds, c)
+			}
+		}
+	}
+	return env.Store.Write(ctx, func(tx *store.Tx) error {
+		for i := range creds {
+			if err := tx.CreateCredential(ctx, &creds[i], ""); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func lower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 32
+		}
+	}
+	return string(b)
+}

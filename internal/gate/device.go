@@ -1,0 +1,179 @@
+package gate
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"shequ/internal/errs"
+	"shequ/internal/store"
+)
+
+// MaxBatch is the most events one upload may carry.
+const MaxBatch = 1000
+
+var outcomes = map[string]bool{"allow": true, "deny": true, "review": true}
+
+// Ingest stores a batch of pass events from a device. Every event is
+// either Accepted (new), a Duplicate (sent before: a retry or a backfill
+// overlap) or Rejected (malformed, with the reason); only events stored in
+// a committed transaction are acknowledged.
+func (s *Service) Ingest(ctx context.Context, userID string, req EventsRequest) (EventsResponse, error) {
+	dev, g, err := s.DeviceFor(ctx, userID)
+	if err != nil {
+		return EventsResponse{}, err
+	}
+	if len(req.Events) > MaxBatch {
+		return EventsResponse{}, errs.E(errs.Invalid, "err.gate.batch_too_large", MaxBatch)
+	}
+	resp := EventsResponse{Accepted: []string{}, Duplicates: []string{}}
+	now := s.Store.Now()
+	var recs []store.PassRecord
+	seen := map[string]bool{}
+	for _, e := range req.Events {
+		reason := ""
+		switch {
+		case e.EventID == "" || len(e.EventID) > 64:
+			reason = "event_id"
+		case !outcomes[e.Outcome]:
+			reason = "outcome"
+		case e.DeviceTime.IsZero():
+			reason = "device_time"
+		case validTemperature(e.TemperatureC) != nil:
+			reason = "temperature"
+		case len(e.Snapshot) > 512<<10:
+			reason = "snapshot_too_large"
+		}
+		if reason != "" {
+			resp.Rejected = append(resp.Rejected, RejectedEvent{EventID: e.EventID, Reason: reason})
+			continue
+		}
+		if seen[e.EventID] {
+			resp.Duplicates = append(resp.Duplicates, e.EventID)
+			continue
+		}
+		seen[e.EventID] = true
+		dir := e.Direction
+		if dir != "out" {
+			dir = "in"
+		}
+		rec := store.PassRecord{DeviceID: dev.ID, GateID: g.ID, EventID: e.EventID, Credential: e.Credential.Kind, Outcome: e.Outcome,
+			Reason: e.Reason, Temperature: e.TemperatureC, Direction: dir, DeviceTime: e.DeviceTime, ReceivedAt: now}
+		if e.Credential.Kind != CredFace && e.Credential.Value != "" {
+			// Devices that decided offline name the credential; find whose.
+			if who, err := s.identify(ctx, g, e.Credential); err == nil {
+				rec.PersonID = who.personID
+			}
+		}
+		if len(e.Snapshot) > 0 {
+			if rec.SnapshotEnc, err = s.Keys.Encrypt(e.Snapshot, "pass_events.snapshot"); err != nil {
+				return resp, err
+			}
+		}
+		recs = append(recs, rec)
+	}
+	if len(recs) == 0 {
+		return resp, nil
+	}
+	isNew, err := s.ing.store(ctx, recs)
+	if err != nil {
+		return EventsResponse{}, err
+	}
+	for i, r := range recs {
+		if isNew[i] {
+			resp.Accepted = append(resp.Accepted, r.EventID)
+		} else {
+			resp.Duplicates = append(resp.Duplicates, r.EventID)
+		}
+	}
+	return resp, nil
+}
+
+// Heartbeat records that a device is alive and hands it a pending remote
+// open; a device that was offline comes back without a new alarm.
+func (s *Service) Heartbeat(ctx context.Context, userID string, hb Heartbeat) (HeartbeatResponse, error) {
+	dev, _, err := s.DeviceFor(ctx, userID)
+	if err != nil {
+		return HeartbeatResponse{}, err
+	}
+	now := s.Store.Now()
+	var open bool
+	err = s.Store.Write(ctx, func(tx *store.Tx) error {
+		_, open, err = tx.TouchDevice(ctx, dev.ID, now)
+		return err
+	})
+	return HeartbeatResponse{ServerTime: now, OpenNow: open}, err
+}
+
+// Sync pages credential changes after a cursor, for offline decisions:
+// cards and plates carry their value; faces their descriptor.
+func (s *Service) Sync(ctx context.Context, userID string, cursor int64, limit int) (SyncResponse, error) {
+	_, g, err := s.DeviceFor(ctx, userID)
+	if err != nil {
+		return SyncResponse{}, err
+	}
+	if limit <= 0 || limit > 1000 {
+		limit = 500
+	}
+	cs, err := s.Store.CredentialChanges(ctx, g.CommunityID, cursor, limit+1)
+	if err != nil {
+		return SyncResponse{}, err
+	}
+	resp := SyncResponse{Cursor: cursor, Changes: []SyncChange{}}
+	if len(cs) > limit {
+		cs, resp.More = cs[:limit], true
+	}
+	for _, c := range cs {
+		ch := SyncChange{Seq: c.Seq, Op: "put", PersonID: c.PersonID, Credential: Credential{Kind: c.Kind, Model: c.Model}, ValidUntil: c.ValidUntil}
+		if !c.RevokedAt.IsZero() || (!c.ValidUntil.IsZero() && c.ValidUntil.Before(s.Store.Now())) {
+			ch.Op = "delete"
+		} else if c.Kind == CredFace {
+			ch.Credential.Descriptor, _ = s.decodeDescriptor(c.ValueEnc)
+		} else {
+			ch.Credential.Value, _ = s.Keys.DecryptString(c.ValueEnc, "credentials.value")
+		}
+		resp.Changes = append(resp.Changes, ch)
+		resp.Cursor = c.Seq
+	}
+	return resp, nil
+}
+
+// WatchDevices raises a device_offline alarm for each device silent longer
+// than silence, checking every interval until ctx ends.
+func (s *Service) WatchDevices(ctx context.Context, silence, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.CheckSilentDevices(ctx, silence); err != nil && ctx.Err() == nil {
+				s.Log.Error("device watch", "err", err.Error())
+			}
+		}
+	}
+}
+
+// CheckSilentDevices marks devices silent longer than silence offline and
+// raises an alarm for each.
+func (s *Service) CheckSilentDevices(ctx context.Context, silence time.Duration) error {
+	var silent []store.Device
+	err := s.Store.Write(ctx, func(tx *store.Tx) error {
+		var err error
+		silent, err = tx.SilentDevices(ctx, s.Store.Now().Add(-silence))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, d := range silent {
+		g, err := s.Store.Gate(ctx, d.GateID)
+		if err != nil {
+			return err
+		}
+		detail, _ := json.Marshal(map[string]string{"device": d.Name, "last_seen": d.LastSeen.Format(time.RFC3339)})
+		s.raise(ctx, g, d.ID, "device_offline", identified{}, string(detail))
+	}
+	return nil
+}

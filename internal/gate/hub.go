@@ -1,0 +1,58 @@
+package gate
+
+import (
+	"sync"
+	"time"
+)
+
+// AlarmEvent is what live pages receive when an alarm is raised or changes.
+type AlarmEvent struct {
+	ID          string    `json:"id"`
+	Kind        string    `json:"kind"`
+	GateID      string    `json:"gate_id"`
+	Gate        string    `json:"gate"`
+	CommunityID string    `json:"community_id"`
+	Person      string    `json:"person,omitempty"`
+	Detail      string    `json:"detail,omitempty"`
+	Status      string    `json:"status"`
+	At          time.Time `json:"at"`
+}
+
+// Hub fans alarms out to subscribers (server-sent-event pages) in this
+// process.
+type Hub struct {
+	mu   sync.Mutex
+	subs map[chan AlarmEvent]func(AlarmEvent) bool
+}
+
+// NewHub makes an empty hub.
+func NewHub() *Hub { return &Hub{subs: map[chan AlarmEvent]func(AlarmEvent) bool{}} }
+
+// Subscribe returns a channel of the alarms keep accepts; call the
+// returned function to stop.
+func (h *Hub) Subscribe(keep func(AlarmEvent) bool) (<-chan AlarmEvent, func()) {
+	ch := make(chan AlarmEvent, 64)
+	h.mu.Lock()
+	h.subs[ch] = keep
+	h.mu.Unlock()
+	return ch, func() {
+		h.mu.Lock()
+		delete(h.subs, ch)
+		h.mu.Unlock()
+	}
+}
+
+// Publish delivers an alarm to every interested subscriber; a subscriber
+// that is not keeping up loses the event rather than slowing the gate.
+func (h *Hub) Publish(e AlarmEvent) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch, keep := range h.subs {
+		if keep == nil || keep(e) {
+			select {
+			case ch <- e:
+			default:
+			}
+		}
+	}
+}

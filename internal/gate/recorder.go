@@ -1,0 +1,147 @@
+package gate
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"shequ/internal/store"
+)
+
+// recorder writes decisions in batches: a decision is answered at once and
+// logged within a fraction of a second, so a burst of thousands a second
+// costs one transaction per batch, not one per decision.
+type recorder struct {
+	s        *store.Store
+	log      *slog.Logger
+	mu       sync.Mutex
+	buf      []store.Decision
+	kick     chan struct{}
+	done     chan struct{}
+	finished chan struct{}
+}
+
+func newRecorder(s *store.Store, log *slog.Logger) *recorder {
+	r := &recorder{s: s, log: log, kick: make(chan struct{}, 1), done: make(chan struct{}), finished: make(chan struct{})}
+	go r.loop()
+	return r
+}
+
+func (r *recorder) add(d store.Decision) {
+	r.mu.Lock()
+	r.buf = append(r.buf, d)
+	full := len(r.buf) >= 500
+	r.mu.Unlock()
+	if full {
+		select {
+		case r.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (r *recorder) loop() {
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	defer close(r.finished)
+	for {
+		select {
+		case <-t.C:
+		case <-r.kick:
+		case <-r.done:
+			r.flush()
+			return
+		}
+		r.flush()
+	}
+}
+
+func (r *recorder) flush() {
+	r.mu.Lock()
+	batch := r.buf
+	r.buf = nil
+	r.mu.Unlock()
+	if len(batch) == 0 {
+		return
+	}
+	ctx := context.Background()
+	if err := r.s.Write(ctx, func(tx *store.Tx) error { return tx.InsertDecisions(ctx, batch) }); err != nil {
+		r.log.Error("recording decisions", "n", len(batch), "err", err.Error())
+	}
+}
+
+// close writes what is buffered and stops.
+func (r *recorder) close() {
+	close(r.done)
+	<-r.finished
+}
+
+// committer stores pass events with group commit: concurrent uploads are
+// written in one transaction and each is acknowledged only after that
+// transaction committed, so an acknowledged event is never lost and a
+// retried one is never stored twice.
+type committer struct {
+	s    *store.Store
+	reqs chan *commitReq
+}
+
+type commitReq struct {
+	events []store.PassRecord
+	isNew  []bool
+	err    error
+	done   chan struct{}
+}
+
+func newCommitter(s *store.Store) *committer {
+	c := &committer{s: s, reqs: make(chan *commitReq, 256)}
+	go c.loop()
+	return c
+}
+
+func (c *committer) loop() {
+	for first := range c.reqs {
+		batch := []*commitReq{first}
+		n := len(first.events)
+	gather:
+		for n < 5000 {
+			select {
+			case r := <-c.reqs:
+				batch = append(batch, r)
+				n += len(r.events)
+			default:
+				break gather
+			}
+		}
+		ctx := context.Background()
+		err := c.s.Write(ctx, func(tx *store.Tx) error {
+			for _, r := range batch {
+				r.isNew = make([]bool, len(r.events))
+				for i := range r.events {
+					ok, err := tx.InsertPass(ctx, &r.events[i])
+					if err != nil {
+						return err
+					}
+					r.isNew[i] = ok
+				}
+			}
+			return nil
+		})
+		for _, r := range batch {
+			r.err = err
+			close(r.done)
+		}
+	}
+}
+
+// store writes events and reports which were new.
+func (c *committer) store(ctx context.Context, events []store.PassRecord) ([]bool, error) {
+	r := &commitReq{events: events, done: make(chan struct{})}
+	select {
+	case c.reqs <- r:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	<-r.done
+	return r.isNew, r.err
+}

@@ -1,0 +1,331 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"shequ/internal/errs"
+)
+
+// Gate is an entrance of a compound or village.
+type Gate struct {
+	ID, CommunityID, SiteID, Code, Name, Kind string
+	CommunityPath                             string // filled by queries
+}
+
+// Device is a gate's terminal, authenticated by its api account's token.
+type Device struct {
+	ID, GateID, UserID, Name string
+	LastSeen                 time.Time
+	Offline, OpenPending     bool
+}
+
+const gateCols = `g.id, g.community_id, COALESCE(g.site_id, ''), g.code, g.name, g.kind, n.path`
+
+func scanGate(sc interface{ Scan(...any) error }) (Gate, error) {
+	var g Gate
+	err := sc.Scan(&g.ID, &g.CommunityID, &g.SiteID, &g.Code, &g.Name, &g.Kind, &g.CommunityPath)
+	return g, err
+}
+
+// CreateGate adds a gate.
+func (tx *Tx) CreateGate(ctx context.Context, g *Gate) error {
+	g.ID = orNew(g.ID)
+	_, err := tx.exec(ctx, `INSERT INTO gates (id, community_id, site_id, code, name, kind, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		g.ID, g.CommunityID, nullStr(g.SiteID), g.Code, g.Name, g.Kind, ms(tx.Now()))
+	if errs.Is(err, errs.Conflict) {
+		return errs.E(errs.Conflict, "err.gate.code_taken", g.Code).OnField("code")
+	}
+	return err
+}
+
+// Gate loads a gate with its community's path.
+func (s *Store) Gate(ctx context.Context, id string) (Gate, error) {
+	g, err := scanGate(s.queryRow(ctx, `SELECT `+gateCols+` FROM gates g JOIN org_nodes n ON n.id = g.community_id WHERE g.id = $1`, id))
+	return g, s.classify(err)
+}
+
+// Gates lists the gates of communities at or below the paths.
+func (s *Store) Gates(ctx context.Context, scopes []string) ([]Gate, error) {
+	if len(scopes) == 0 {
+		return nil, nil
+	}
+	var cond []string
+	var args []any
+	for _, sc := range scopes {
+		args = append(args, likePrefix(sc))
+		cond = append(cond, "n.path LIKE $"+itoa(len(args)))
+	}
+	rows, err := s.query(ctx, `SELECT `+gateCols+` FROM gates g JOIN org_nodes n ON n.id = g.community_id WHERE `+
+		strings.Join(cond, " OR ")+` ORDER BY n.code, g.code`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Gate
+	for rows.Next() {
+		g, err := scanGate(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// CreateDevice registers a device of a gate under an api account.
+func (tx *Tx) CreateDevice(ctx context.Context, d *Device) error {
+	d.ID = orNew(d.ID)
+	_, err := tx.exec(ctx, `INSERT INTO devices (id, gate_id, user_id, name, created_at) VALUES ($1, $2, $3, $4, $5)`,
+		d.ID, d.GateID, d.UserID, d.Name, ms(tx.Now()))
+	return err
+}
+
+const deviceCols = `d.id, d.gate_id, d.user_id, d.name, d.last_seen_at, d.offline, d.open_pending`
+
+func scanDevice(sc interface{ Scan(...any) error }, extra ...any) (Device, error) {
+	var d Device
+	var seen sql.NullInt64
+	var off, open int
+	err := sc.Scan(append([]any{&d.ID, &d.GateID, &d.UserID, &d.Name, &seen, &off, &open}, extra...)...)
+	d.LastSeen, d.Offline, d.OpenPending = fromMS(seen), off != 0, open != 0
+	return d, err
+}
+
+// DeviceByUser finds the device of an api account, with its gate.
+func (s *Store) DeviceByUser(ctx context.Context, userID string) (Device, Gate, error) {
+	var g Gate
+	d, err := scanDevice(s.queryRow(ctx, `SELECT `+deviceCols+`, `+gateCols+` FROM devices d JOIN gates g ON g.id = d.gate_id
+		JOIN org_nodes n ON n.id = g.community_id WHERE d.user_id = $1`, userID),
+		&g.ID, &g.CommunityID, &g.SiteID, &g.Code, &g.Name, &g.Kind, &g.CommunityPath)
+	return d, g, s.classify(err)
+}
+
+// GateDevices lists a gate's devices.
+func (s *Store) GateDevices(ctx context.Context, gateID string) ([]Device, error) {
+	rows, err := s.query(ctx, `SELECT `+deviceCols+` FROM devices d WHERE d.gate_id = $1 ORDER BY d.name`, gateID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Device
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// TouchDevice records that a device was heard from; it reports whether the
+// device had been marked offline (so the caller can clear the alarm), and
+// hands over (and clears) a pending remote open.
+func (tx *Tx) TouchDevice(ctx context.Context, id string, at time.Time) (wasOffline, open bool, err error) {
+	var off, op int
+	if err := tx.queryRow(ctx, `SELECT offline, open_pending FROM devices WHERE id = $1`, id).Scan(&off, &op); err != nil {
+		return false, false, tx.s.classify(err)
+	}
+	_, err = tx.exec(ctx, `UPDATE devices SET last_seen_at = $1, offline = 0, open_pending = 0 WHERE id = $2`, ms(at), id)
+	return off != 0, op != 0, err
+}
+
+// RequestOpen marks a remote open for a device's next heartbeat.
+func (tx *Tx) RequestOpen(ctx context.Context, deviceID string) error {
+	_, err := tx.exec(ctx, `UPDATE devices SET open_pending = 1 WHERE id = $1`, deviceID)
+	return err
+}
+
+// SilentDevices marks devices not heard from since t as offline and returns
+// the ones that just went offline, with their gates.
+func (tx *Tx) SilentDevices(ctx context.Context, since time.Time) ([]Device, error) {
+	rows, err := tx.tx.QueryContext(ctx, `SELECT `+deviceCols+` FROM devices d WHERE d.offline = 0 AND d.last_seen_at IS NOT NULL AND d.last_seen_at < $1`, ms(since))
+	if err != nil {
+		return nil, tx.s.classify(err)
+	}
+	var out []Device
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	rows.Close()
+	for _, d := range out {
+		if _, err := tx.exec(ctx, `UPDATE devices SET offline = 1 WHERE id = $1`, d.ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// nextSeq bumps the credential sync counter.
+func (tx *Tx) nextSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	err := tx.queryRow(ctx, `UPDATE sync_head SET seq = seq + 1 WHERE id = 1 RETURNING seq`).Scan(&seq)
+	return seq, tx.s.classify(err)
+}
+
+// Credential is a card, plate or face of a person.
+type Credential struct {
+	ID, PersonID, Kind string
+	ValueBidx          string
+	ValueEnc           []byte
+	ValueMask          string
+	Model              string
+	PhotoEnc           []byte
+	ConsentID          string
+	ValidUntil         time.Time
+	RevokedAt          time.Time
+	Seq                int64
+	CreatedAt          time.Time
+	CommunityID        string // filled by sync queries
+}
+
+// CreateCredential stores a credential and bumps the sync cursor.
+func (tx *Tx) CreateCredential(ctx context.Context, c *Credential, actorID string) error {
+	c.ID = orNew(c.ID)
+	seq, err := tx.nextSeq(ctx)
+	if err != nil {
+		return err
+	}
+	c.Seq = seq
+	_, err = tx.exec(ctx, `INSERT INTO credentials (id, person_id, kind, value_bidx, value_enc, value_mask, model, photo_enc, consent_id, valid_until, seq, created_at, created_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, c.ID, c.PersonID, c.Kind, nullStr(c.ValueBidx), c.ValueEnc, c.ValueMask,
+		c.Model, c.PhotoEnc, nullStr(c.ConsentID), ms(c.ValidUntil), seq, ms(tx.Now()), nullStr(actorID))
+	return err
+}
+
+// RevokeCredential withdraws a credential (a tombstone for device sync).
+func (tx *Tx) RevokeCredential(ctx context.Context, id string) error {
+	seq, err := tx.nextSeq(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = tx.exec(ctx, `UPDATE credentials SET revoked_at = $1, seq = $2 WHERE id = $3 AND revoked_at IS NULL`, ms(tx.Now()), seq, id)
+	return err
+}
+
+const credCols = `c.id, c.person_id, c.kind, COALESCE(c.value_bidx, ''), c.value_enc, c.value_mask, c.model, COALESCE(c.consent_id, ''),
+	c.valid_until, c.revoked_at, c.seq, c.created_at`
+
+func scanCred(sc interface{ Scan(...any) error }, extra ...any) (Credential, error) {
+	var c Credential
+	var vu, rv sql.NullInt64
+	var created int64
+	err := sc.Scan(append([]any{&c.ID, &c.PersonID, &c.Kind, &c.ValueBidx, &c.ValueEnc, &c.ValueMask, &c.Model, &c.ConsentID, &vu, &rv, &c.Seq, &created}, extra...)...)
+	c.ValidUntil, c.RevokedAt, c.CreatedAt = fromMS(vu), fromMS(rv), time.UnixMilli(created).UTC()
+	return c, err
+}
+
+// CredentialByValue finds a live card or plate by its blind index.
+func (s *Store) CredentialByValue(ctx context.Context, kind, bidx string) (Credential, error) {
+	c, err := scanCred(s.queryRow(ctx, `SELECT `+credCols+` FROM credentials c WHERE c.kind = $1 AND c.value_bidx = $2 AND c.revoked_at IS NULL
+		AND (c.valid_until IS NULL OR c.valid_until > $3) ORDER BY c.created_at DESC LIMIT 1`, kind, bidx, ms(s.now())))
+	return c, s.classify(err)
+}
+
+// PersonCredentials lists a person's credentials.
+func (s *Store) PersonCredentials(ctx context.Context, personID string) ([]Credential, error) {
+	return s.credList(ctx, `SELECT `+credCols+`, '' FROM credentials c WHERE c.person_id = $1 ORDER BY c.created_at DESC`, personID)
+}
+
+func (s *Store) credList(ctx context.Context, q string, args ...any) ([]Credential, error) {
+	rows, err := s.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Credential
+	for rows.Next() {
+		var comm string
+		c, err := scanCred(rows, &comm)
+		if err != nil {
+			return nil, err
+		}
+		c.CommunityID = comm
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// FaceCredentials lists every live face with the community where its
+// person lives, for loading the matching index.
+func (s *Store) FaceCredentials(ctx context.Context) ([]Credential, error) {
+	return s.credList(ctx, `SELECT `+credCols+`, COALESCE((SELECT r.community_id FROM household_members m JOIN households h ON h.id = m.household_id
+		JOIN places r ON r.id = h.room_id WHERE m.person_id = c.person_id AND h.ended_at IS NULL ORDER BY m.since DESC LIMIT 1), '')
+		FROM credentials c WHERE c.kind = 'face' AND c.revoked_at IS NULL`)
+}
+
+// CredentialChanges lists changes after a sync cursor for people who live
+// in a community (or are on its lists), oldest first.
+func (s *Store) CredentialChanges(ctx context.Context, communityID string, after int64, limit int) ([]Credential, error) {
+	return s.credList(ctx, `SELECT `+credCols+`, $2 FROM credentials c WHERE c.seq > $1 AND (
+		c.person_id IN (SELECT m.person_id FROM household_members m JOIN households h ON h.id = m.household_id
+			JOIN places r ON r.id = h.room_id WHERE r.community_id = $2 AND h.ended_at IS NULL)
+		OR c.person_id IN (SELECT person_id FROM access_lists WHERE community_id = $2))
+		ORDER BY c.seq LIMIT $3`, after, communityID, limit)
+}
+
+// CreateConsent records a face-enrolment consent.
+func (tx *Tx) CreateConsent(ctx context.Context, personID, givenBy, guardian, actorID string) (string, error) {
+	id := orNew("")
+	_, err := tx.exec(ctx, `INSERT INTO face_consents (id, person_id, given_by, guardian, recorded_by, at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		id, personID, givenBy, guardian, nullStr(actorID), ms(tx.Now()))
+	return id, err
+}
+
+// Residence says how a person may live in a community now: "resident"
+// (a family household) or "tenant" (a rental household), or "".
+func (s *Store) Residence(ctx context.Context, personID, communityID string) (string, error) {
+	var kind string
+	err := s.queryRow(ctx, `SELECT h.kind FROM household_members m JOIN households h ON h.id = m.household_id
+		JOIN places r ON r.id = h.room_id WHERE m.person_id = $1 AND r.community_id = $2 AND h.ended_at IS NULL
+		AND (m.until IS NULL OR m.until >= $3) AND (m.since IS NULL OR m.since <= $3)
+		ORDER BY CASE h.kind WHEN 'family' THEN 0 ELSE 1 END LIMIT 1`, personID, communityID, s.Today()).Scan(&kind)
+	if err == sql.ErrNoRows {
+		return "", nil
+	}
+	if err != nil {
+		return "", s.classify(err)
+	}
+	if kind == "rental" {
+		return "tenant", nil
+	}
+	return "resident", nil
+}
+
+// ListEntry is a time-boxed right to pass a community's gates.
+type ListEntry struct {
+	ID, CommunityID, PersonID, Kind, Note string
+	ValidFrom, ValidUntil                 time.Time
+}
+
+// CreateListEntry adds a time-boxed entry.
+func (tx *Tx) CreateListEntry(ctx context.Context, e *ListEntry, actorID string) error {
+	e.ID = orNew(e.ID)
+	_, err := tx.exec(ctx, `INSERT INTO access_lists (id, community_id, person_id, kind, valid_from, valid_until, note, created_by, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, e.ID, e.CommunityID, e.PersonID, e.Kind, ms(e.ValidFrom), ms(e.ValidUntil), e.Note,
+		nullStr(actorID), ms(tx.Now()))
+	return err
+}
+
+// ActiveListEntry finds a person's entry valid now in a community.
+func (s *Store) ActiveListEntry(ctx context.Context, personID, communityID string) (ListEntry, bool, error) {
+	var e ListEntry
+	var from, until int64
+	now := ms(s.now())
+	err := s.queryRow(ctx, `SELECT id, community_id, person_id, kind, note, valid_from, valid_until FROM access_lists
+		WHERE person_id = $1 AND community_id = $2 AND valid_from <= $3 AND valid_until > $3 LIMIT 1`, personID, communityID, now).
+		Scan(&e.ID, &e.CommunityID, &e.PersonID, &e.Kind, &e.Note, &from, &until)
+	if err == sql.ErrNoRows {
+		return e, false, nil
+	}
+	e.ValidFrom, e.ValidUntil = time.UnixMilli(from).UTC(), time.UnixMilli(until).UTC()
+	return e, err == nil, s.classify(err)
+}
