@@ -42,10 +42,10 @@ type DecideRequest struct {
 // DecideResponse is the answer, in milliseconds.
 type DecideResponse struct {
 	DecisionID    string  `json:"decision_id"`
-	Outcome       string  `json:"outcome"` // allow, deny, review
-	Reason        string  `json:"reason"`  // policy reason code
-	Message       string  `json:"message"` // what the gate's screen shows (Chinese)
-	Person        string  `json:"person,omitempty"`   // masked name
+	Outcome       string  `json:"outcome"`             // allow, deny, review
+	Reason        string  `json:"reason"`              // policy reason code
+	Message       string  `json:"message"`             // what the gate's screen shows (Chinese)
+	Person        string  `json:"person,omitempty"`    // masked name
 	PersonID      string  `json:"person_id,omitempty"` // lets a kiosk require two consecutive matching frames
 	Distance      float64 `json:"distance,omitempty"`  // face match distance
 	PolicyVersion int     `json:"policy_version"`

@@ -97,12 +97,12 @@ func (s *Service) DeviceFor(ctx context.Context, userID string) (store.Device, s
 
 // identified is who stands at the gate.
 type identified struct {
-	personID  string
-	visitorID string
-	kind      string // resident, tenant, staff, visitor, stranger
+	personID   string
+	visitorID  string
+	kind       string // resident, tenant, staff, visitor, stranger
 	authorised bool
-	name      string
-	distance  float64
+	name       string
+	distance   float64
 }
 
 var errBadCredential = errs.E(errs.Invalid, "err.gate.credential")

@@ -144,9 +144,9 @@ func (s *Store) Policies(ctx context.Context) ([]PolicyRow, error) {
 // Decision is one recorded gate decision.
 type Decision struct {
 	ID, DeviceID, GateID, PersonID, Credential, Outcome, Reason, PolicyID string
-	PolicyVersion                                                          int
-	Temperature                                                            float64
-	At                                                                     time.Time
+	PolicyVersion                                                         int
+	Temperature                                                           float64
+	At                                                                    time.Time
 }
 
 // InsertDecisions writes a batch of decisions.
