@@ -1,0 +1,230 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"shequ/internal/access"
+	"shequ/internal/apptest"
+	"shequ/internal/gate"
+	"shequ/internal/store"
+)
+
+func deviceToken(t *testing.T, e *apptest.Env, code string) string {
+	t.Helper()
+	for _, d := range e.Demo.Devices {
+		if d.GateCode == code {
+			return d.Token
+		}
+	}
+	t.Fatalf("no demo device %s", code)
+	return ""
+}
+
+func postJSON(t *testing.T, e *apptest.Env, path, token, body string) (int, string) {
+	t.Helper()
+	h := map[string]string{"Content-Type": "application/json"}
+	if token != "" {
+		h["Authorization"] = "Bearer " + token
+	}
+	req, _ := httpNewRequest("POST", e.Server.URL+path, body)
+	for k, v := range h {
+		req.Header.Set(k, v)
+	}
+	resp, err := e.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b := new(strings.Builder)
+	_, _ = ioCopy(b, resp.Body)
+	return resp.StatusCode, b.String()
+}
+
+// aCard returns a card number of a village resident who lives there now.
+func aCard(t *testing.T, e *apptest.Env) (string, string) {
+	t.Helper()
+	ctx := context.Background()
+	comm, _ := e.App.Store.OrgNodeByCode(ctx, "610402011002")
+	hits, _, _ := e.App.Store.Persons(ctx, store.PersonFilter{Scopes: []string{comm.Path}, Residency: "registered", Limit: 50})
+	for _, h := range hits {
+		cs, _ := e.App.Store.PersonCredentials(ctx, h.ID)
+		for _, c := range cs {
+			if c.Kind == "card" {
+				v, _ := e.App.Keys.DecryptString(c.ValueEnc, "credentials.value")
+				return v, h.ID
+			}
+		}
+	}
+	t.Fatal("no carded resident in the village")
+	return "", ""
+}
+
+func TestDeviceAPIDecisions(t *testing.T) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			e := apptest.Start(t, engine)
+			tok := deviceToken(t, e, "FL-S-BOOTH")
+			card, personID := aCard(t, e)
+			decide := func(body string) (int, gate.DecideResponse, string) {
+				status, raw := postJSON(t, e, "/api/device/v1/decide", tok, body)
+				var r gate.DecideResponse
+				json.Unmarshal([]byte(raw), &r)
+				return status, r, raw
+			}
+			if st, r, raw := decide(`{"credential":{"kind":"card","value":"` + card + `"},"temperature":36.4}`); st != 200 || r.Outcome != "allow" || r.PersonID != personID || !strings.Contains(r.Person, "*") {
+				t.Fatalf("resident card: %d %s", st, raw)
+			}
+			if _, r, _ := decide(`{"credential":{"kind":"card","value":"` + card + `"},"temperature":37.3}`); r.Outcome != "deny" || r.Reason != "fever" {
+				t.Fatalf("37.3 must be fever: %+v", r)
+			}
+			if _, r, _ := decide(`{"credential":{"kind":"card","value":"NOPE0000"}}`); r.Outcome != "deny" || r.Reason != "unknown_person" {
+				t.Fatalf("unknown card: %+v", r)
+			}
+			// A resident put under home quarantine is refused, and let in again when it is lifted.
+			ctx := context.Background()
+			if err := e.App.Ledger.StartMonitoring(ctx, systemActor(), store.Monitoring{PersonID: personID, Kind: "home_quarantine",
+				StartDate: e.App.Store.Today(), EndDate: e.App.Store.Now().AddDate(0, 0, 7).Format("2006-01-02")}); err != nil {
+				t.Fatal(err)
+			}
+			if _, r, _ := decide(`{"credential":{"kind":"card","value":"` + card + `"}}`); r.Outcome != "deny" || r.Reason != "monitoring" {
+				t.Fatalf("quarantined resident: %+v", r)
+			}
+			// A QR pass works for the resident; forged and expired ones do not.
+			comm, _ := e.App.Store.OrgNodeByCode(ctx, "610402011002")
+			pass := e.App.Gates.ResidentPass(personID, comm.ID, time.Minute)
+			if _, r, _ := decide(`{"credential":{"kind":"qr","value":"` + pass + `"}}`); r.PersonID != personID {
+				t.Fatalf("resident pass: %+v", r)
+			}
+			forged := pass[:len(pass)-3] + "abc"
+			if _, r, _ := decide(`{"credential":{"kind":"qr","value":"` + forged + `"}}`); r.Reason != "unknown_person" {
+				t.Fatalf("forged pass: %+v", r)
+			}
+			e.Clock.Advance(2 * time.Minute)
+			if _, r, _ := decide(`{"credential":{"kind":"qr","value":"` + pass + `"}}`); r.Outcome != "deny" || r.Reason != "not_authorised" {
+				t.Fatalf("expired pass: %+v", r)
+			}
+			// Bad input answers 400 with a JSON error; bad tokens 401.
+			for name, body := range map[string]string{
+				"malformed":           `{"credential":`,
+				"unknown field":       `{"credential":{"kind":"card","value":"x"},"colour":"red"}`,
+				"short descriptor":    `{"credential":{"kind":"face","descriptor":[0.1,0.2],"model":"m"}}`,
+				"NaN in descriptor":   `{"credential":{"kind":"face","descriptor":[` + strings.Repeat("0.1,", 127) + `"NaN"],"model":"m"}}`,
+				"impossible temp":     `{"credential":{"kind":"card","value":"` + card + `"},"temperature":99}`,
+				"unknown kind":        `{"credential":{"kind":"palm","value":"x"}}`,
+				"oversized":           `{"credential":{"kind":"card","value":"` + strings.Repeat("9", 70000) + `"}}`,
+			} {
+				if st, raw := postJSON(t, e, "/api/device/v1/decide", tok, body); st != 400 || !strings.Contains(raw, `"code": "invalid"`) {
+					t.Errorf("%s: %d %s", name, st, raw)
+				}
+			}
+			if st, _ := postJSON(t, e, "/api/device/v1/decide", "", `{}`); st != 401 {
+				t.Errorf("no token: %d", st)
+			}
+			if st, _ := postJSON(t, e, "/api/device/v1/decide", "sq_unknown", `{}`); st != 401 {
+				t.Errorf("unknown token: %d", st)
+			}
+			// A staff session is not a device.
+			if st, _, _ := apptest.Do(t, e.Login(t, access.Staff), "POST", e.Server.URL+"/api/device/v1/decide", url.Values{}, nil); st != 403 {
+				t.Errorf("staff as device: %d", st)
+			}
+			// Alarms were raised for the fever and the stranger.
+			gates, _ := e.App.Store.Gates(ctx, []string{comm.Path})
+			var ids []string
+			for _, g := range gates {
+				ids = append(ids, g.ID)
+			}
+			alarms, _ := e.App.Store.Alarms(ctx, ids, true, 50)
+			kinds := map[string]int{}
+			for _, a := range alarms {
+				kinds[a.Kind]++
+			}
+			if kinds["fever"] != 1 || kinds["stranger"] < 2 {
+				t.Fatalf("alarms %v", kinds)
+			}
+		})
+	}
+}
+
+func TestDeviceEventsAreIdempotent(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	tok := deviceToken(t, e, "HY-N-TURNSTILE")
+	at := time.Date(2026, 11, 28, 7, 30, 0, 0, time.UTC)
+	var evs []string
+	for i := 0; i < 20; i++ {
+		evs = append(evs, fmt.Sprintf(`{"event_id":"ev-%d","credential":{"kind":"card","value":"HY%08d"},"outcome":"allow","temperature":36.5,"device_time":"%s"}`,
+			i, 10000000+i, at.Add(time.Duration(i)*time.Second).Format(time.RFC3339)))
+	}
+	body := `{"events":[` + strings.Join(evs, ",") + `]}`
+	st, raw := postJSON(t, e, "/api/device/v1/events", tok, body)
+	var r gate.EventsResponse
+	json.Unmarshal([]byte(raw), &r)
+	if st != 200 || len(r.Accepted) != 20 || len(r.Duplicates) != 0 {
+		t.Fatalf("first upload: %d %s", st, raw)
+	}
+	// The device retries the same batch (it lost the answer): stored once.
+	_, raw = postJSON(t, e, "/api/device/v1/events", tok, body)
+	json.Unmarshal([]byte(raw), &r)
+	if len(r.Accepted) != 0 || len(r.Duplicates) != 20 {
+		t.Fatalf("retry: %s", raw)
+	}
+	var n int
+	store.RawForTest(e.App.Store).QueryRow(`SELECT count(*) FROM pass_events`).Scan(&n)
+	if n != 20 {
+		t.Fatalf("%d events stored, want 20", n)
+	}
+	// A device clock far off is kept as the device said, beside the server time.
+	_, raw = postJSON(t, e, "/api/device/v1/events", tok, `{"events":[{"event_id":"skew","credential":{"kind":"card","value":"X1234"},"outcome":"deny","device_time":"2020-01-01T00:00:00Z"}]}`)
+	var dt, rt int64
+	store.RawForTest(e.App.Store).QueryRow(`SELECT device_time, received_at FROM pass_events WHERE event_id = 'skew'`).Scan(&dt, &rt)
+	if dt != time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli() || rt != e.App.Store.Now().UnixMilli() {
+		t.Fatalf("clocks: device %d received %d", dt, rt)
+	}
+	// Malformed events are rejected by id, the good ones kept.
+	_, raw = postJSON(t, e, "/api/device/v1/events", tok, `{"events":[{"event_id":"","outcome":"allow","device_time":"2026-11-28T07:00:00Z","credential":{"kind":"card"}},{"event_id":"ok-1","outcome":"maybe","device_time":"2026-11-28T07:00:00Z","credential":{"kind":"card"}}]}`)
+	json.Unmarshal([]byte(raw), &r)
+	if len(r.Rejected) != 2 {
+		t.Fatalf("rejections: %s", raw)
+	}
+}
+
+func TestHeartbeatAndOfflineAlarm(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	tok := deviceToken(t, e, "HY-N-TEMPDOOR")
+	if st, raw := postJSON(t, e, "/api/device/v1/heartbeat", tok, `{"device_time":"2026-11-28T09:00:00Z"}`); st != 200 || !strings.Contains(raw, "server_time") {
+		t.Fatalf("heartbeat: %d %s", st, raw)
+	}
+	e.Clock.Advance(10 * time.Minute)
+	if err := e.App.Gates.CheckSilentDevices(context.Background(), 3*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	store.RawForTest(e.App.Store).QueryRow(`SELECT count(*) FROM alarms WHERE kind = 'device_offline'`).Scan(&n)
+	if n != 1 {
+		t.Fatalf("offline alarms: %d", n)
+	}
+	// Still silent: no second alarm.
+	e.App.Gates.CheckSilentDevices(context.Background(), 3*time.Minute)
+	store.RawForTest(e.App.Store).QueryRow(`SELECT count(*) FROM alarms WHERE kind = 'device_offline'`).Scan(&n)
+	if n != 1 {
+		t.Fatalf("offline alarms after a second check: %d", n)
+	}
+	// Sync lists the community's credentials in pages.
+	req, _ := httpNewRequest("GET", e.Server.URL+"/api/device/v1/sync?cursor=0&limit=100", "")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := e.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sr gate.SyncResponse
+	json.NewDecoder(resp.Body).Decode(&sr)
+	resp.Body.Close()
+	if len(sr.Changes) != 100 || !sr.More || sr.Cursor == 0 || sr.Changes[0].Credential.Value == "" {
+		t.Fatalf("sync page: %d changes, more %v, cursor %d", len(sr.Changes), sr.More, sr.Cursor)
+	}
+}
