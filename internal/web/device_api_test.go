@@ -111,13 +111,13 @@ func TestDeviceAPIDecisions(t *testing.T) {
 			}
 			// Bad input answers 400 with a JSON error; bad tokens 401.
 			for name, body := range map[string]string{
-				"malformed":           `{"credential":`,
-				"unknown field":       `{"credential":{"kind":"card","value":"x"},"colour":"red"}`,
-				"short descriptor":    `{"credential":{"kind":"face","descriptor":[0.1,0.2],"model":"m"}}`,
-				"NaN in descriptor":   `{"credential":{"kind":"face","descriptor":[` + strings.Repeat("0.1,", 127) + `"NaN"],"model":"m"}}`,
-				"impossible temp":     `{"credential":{"kind":"card","value":"` + card + `"},"temperature":99}`,
-				"unknown kind":        `{"credential":{"kind":"palm","value":"x"}}`,
-				"oversized":           `{"credential":{"kind":"card","value":"` + strings.Repeat("9", 70000) + `"}}`,
+				"malformed":         `{"credential":`,
+				"unknown field":     `{"credential":{"kind":"card","value":"x"},"colour":"red"}`,
+				"short descriptor":  `{"credential":{"kind":"face","descriptor":[0.1,0.2],"model":"m"}}`,
+				"NaN in descriptor": `{"credential":{"kind":"face","descriptor":[` + strings.Repeat("0.1,", 127) + `"NaN"],"model":"m"}}`,
+				"impossible temp":   `{"credential":{"kind":"card","value":"` + card + `"},"temperature":99}`,
+				"unknown kind":      `{"credential":{"kind":"palm","value":"x"}}`,
+				"oversized":         `{"credential":{"kind":"card","value":"` + strings.Repeat("9", 70000) + `"}}`,
 			} {
 				if st, raw := postJSON(t, e, "/api/device/v1/decide", tok, body); st != 400 || !strings.Contains(raw, `"code": "invalid"`) {
 					t.Errorf("%s: %d %s", name, st, raw)
