@@ -167,6 +167,7 @@ func (a *Service) ChangePassword(ctx context.Context, actor *access.Principal, u
 
 // SetDisabled disables or re-enables an account.
 func (a *Service) SetDisabled(ctx context.Context, actor *access.Principal, userID string, disabled bool, ip string) error {
+	defer a.forgetTokens()
 	if _, err := a.mayManage(ctx, actor, userID); err != nil {
 		return err
 	}
@@ -189,6 +190,7 @@ func (a *Service) SetDisabled(ctx context.Context, actor *access.Principal, user
 
 // Assign gives an existing account another role.
 func (a *Service) Assign(ctx context.Context, actor *access.Principal, userID string, role access.Role, nodeID, ip string) error {
+	defer a.forgetTokens()
 	if !role.Valid() {
 		return errs.E(errs.Invalid, "err.role_unknown").OnField("role")
 	}
@@ -214,6 +216,7 @@ func (a *Service) Assign(ctx context.Context, actor *access.Principal, userID st
 
 // Unassign removes a role from an account.
 func (a *Service) Unassign(ctx context.Context, actor *access.Principal, userID, assignmentID, ip string) error {
+	defer a.forgetTokens()
 	if _, err := a.mayManage(ctx, actor, userID); err != nil {
 		return err
 	}
@@ -260,6 +263,7 @@ func (a *Service) IssueToken(ctx context.Context, actor *access.Principal, userI
 
 // RevokeToken ends an API token.
 func (a *Service) RevokeToken(ctx context.Context, actor *access.Principal, userID, tokenID, ip string) error {
+	defer a.forgetTokens()
 	if _, err := a.mayManage(ctx, actor, userID); err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ type recorder struct {
 	log      *slog.Logger
 	mu       sync.Mutex
 	buf      []store.Decision
+	alarms   []store.Alarm
 	kick     chan struct{}
 	done     chan struct{}
 	finished chan struct{}
@@ -41,6 +42,20 @@ func (r *recorder) add(d store.Decision) {
 	}
 }
 
+// addAlarm queues an alarm; it is written with the next batch.
+func (r *recorder) addAlarm(a store.Alarm) {
+	r.mu.Lock()
+	r.alarms = append(r.alarms, a)
+	r.mu.Unlock()
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Flush writes what is queued now (tests, shutdown).
+func (r *recorder) Flush() { r.flush() }
+
 func (r *recorder) loop() {
 	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
@@ -59,15 +74,23 @@ func (r *recorder) loop() {
 
 func (r *recorder) flush() {
 	r.mu.Lock()
-	batch := r.buf
-	r.buf = nil
+	batch, alarms := r.buf, r.alarms
+	r.buf, r.alarms = nil, nil
 	r.mu.Unlock()
-	if len(batch) == 0 {
+	if len(batch) == 0 && len(alarms) == 0 {
 		return
 	}
 	ctx := context.Background()
-	if err := r.s.Write(ctx, func(tx *store.Tx) error { return tx.InsertDecisions(ctx, batch) }); err != nil {
-		r.log.Error("recording decisions", "n", len(batch), "err", err.Error())
+	err := r.s.Write(ctx, func(tx *store.Tx) error {
+		for i := range alarms {
+			if err := tx.CreateAlarm(ctx, &alarms[i]); err != nil {
+				return err
+			}
+		}
+		return tx.InsertDecisions(ctx, batch)
+	})
+	if err != nil {
+		r.log.Error("recording decisions and alarms", "decisions", len(batch), "alarms", len(alarms), "err", err.Error())
 	}
 }
 

@@ -58,6 +58,9 @@ func (s *Service) Start(ctx context.Context) error {
 	return s.LoadFaces(ctx)
 }
 
+// FlushLog writes queued decisions and alarms now.
+func (s *Service) FlushLog() { s.rec.Flush() }
+
 // Close flushes the decision log.
 func (s *Service) Close() {
 	if s.rec != nil {
@@ -102,6 +105,7 @@ type identified struct {
 	kind       string // resident, tenant, staff, visitor, stranger
 	authorised bool
 	name       string
+	birth      string
 	distance   float64
 }
 
@@ -132,11 +136,11 @@ func validTemperature(t float64) error {
 
 func (s *Service) decide(ctx context.Context, deviceID string, g store.Gate, who identified, req DecideRequest, override bool) (DecideResponse, error) {
 	now := s.Store.Now()
-	subject, err := s.subject(ctx, g, who)
+	p := s.policyFor(g, now)
+	subject, err := s.subject(ctx, p, who)
 	if err != nil {
 		return DecideResponse{}, err
 	}
-	p := s.policyFor(g, now)
 	d := policy.Evaluate(p, policy.Input{Subject: subject, TemperatureC: req.TemperatureC, Now: now, StaffOverride: override})
 	resp := DecideResponse{DecisionID: ids.New(), Outcome: string(d.Outcome), Reason: d.Reason, Message: screenText[d.Reason],
 		PersonID: who.personID, Distance: who.distance, PolicyVersion: d.PolicyVersion}
@@ -177,13 +181,11 @@ func contains(xs []string, x string) bool {
 	return false
 }
 
-// raise stores an alarm and tells the live pages.
+// raise tells the live pages at once and stores the alarm with the next
+// batch of decisions (within a fraction of a second).
 func (s *Service) raise(ctx context.Context, g store.Gate, deviceID, kind string, who identified, detail string) {
-	a := store.Alarm{GateID: g.ID, DeviceID: deviceID, Kind: kind, PersonID: who.personID, Detail: detail}
-	if err := s.Store.Write(ctx, func(tx *store.Tx) error { return tx.CreateAlarm(ctx, &a) }); err != nil {
-		s.Log.Error("raising an alarm", "err", err.Error())
-		return
-	}
+	a := store.Alarm{ID: ids.New(), GateID: g.ID, DeviceID: deviceID, Kind: kind, PersonID: who.personID, Detail: detail, At: s.Store.Now()}
+	s.rec.addAlarm(a)
 	e := AlarmEvent{ID: a.ID, Kind: kind, GateID: g.ID, Gate: g.Name, CommunityID: g.CommunityID, Detail: detail, Status: "open", At: a.At}
 	if who.name != "" {
 		e.Person = pii.MaskName(who.name)
@@ -277,7 +279,7 @@ func (s *Service) person(ctx context.Context, g store.Gate, personID string) (id
 	if err != nil {
 		return identified{kind: "stranger"}, nil
 	}
-	who := identified{personID: p.ID, name: p.Name}
+	who := identified{personID: p.ID, name: p.Name, birth: p.BirthDate}
 	res, err := s.Store.Residence(ctx, p.ID, g.CommunityID)
 	if err != nil {
 		return who, err
@@ -297,31 +299,32 @@ func (s *Service) person(ctx context.Context, g store.Gate, personID string) (id
 	return who, nil
 }
 
-// subject gathers the facts the policy needs.
-func (s *Service) subject(ctx context.Context, g store.Gate, who identified) (policy.Subject, error) {
+// subject gathers the facts the policy needs, and only those.
+func (s *Service) subject(ctx context.Context, p *policy.Policy, who identified) (policy.Subject, error) {
 	sub := policy.Subject{Kind: who.kind, Authorised: who.authorised, Age: -1, HostConfirmed: who.visitorID != ""}
 	if who.personID == "" {
 		return sub, nil
 	}
-	p, err := s.Store.Person(ctx, who.personID)
-	if err != nil {
-		return sub, err
-	}
-	if b, err := time.Parse("2006-01-02", p.BirthDate); err == nil {
+	if b, err := time.Parse("2006-01-02", who.birth); err == nil {
 		sub.Age = ageOn(b, s.Store.Now().In(policy.CST()))
 	}
-	h, err := s.Store.Health(ctx, who.personID)
+	if p == nil {
+		d := policy.Default()
+		p = &d
+	}
+	f, err := s.Store.LoadGateFacts(ctx, who.personID, len(p.AcceptedColours) > 0, p.TestWindow > 0 || p.Visitors.NeedTest,
+		p.MinDoses > 0, len(p.DenyMonitoring)+len(p.ReviewMonitoring) > 0)
 	if err != nil {
 		return sub, err
 	}
-	for _, c := range h.Codes {
+	for _, c := range f.Codes {
 		sub.Codes = append(sub.Codes, policy.CodeSnapshot{Colour: c.Colour, At: c.At})
 	}
-	for _, t := range h.Tests {
+	for _, t := range f.Tests {
 		sub.Tests = append(sub.Tests, policy.Test{Kind: t.Kind, Result: t.Result, SampledAt: t.SampledAt, ResultAt: t.ResultAt})
 	}
-	sub.Doses = len(h.Vaccinations)
-	for _, m := range h.Monitoring {
+	sub.Doses = f.Doses
+	for _, m := range f.Monitoring {
 		sub.Monitoring = append(sub.Monitoring, policy.Monitoring{Kind: m.Kind, StartDate: m.StartDate, EndDate: m.EndDate, LiftedOn: m.LiftedOn})
 	}
 	return sub, nil

@@ -275,3 +275,74 @@ func orNew(id string) string {
 	}
 	return id
 }
+
+// GateFacts are the health facts an entry policy may need, each loaded
+// only when asked for.
+type GateFacts struct {
+	Codes      []CodeSnapshot
+	Tests      []HealthTest
+	Doses      int
+	Monitoring []Monitoring
+}
+
+// LoadGateFacts reads what the policy needs about a person at a gate.
+func (s *Store) LoadGateFacts(ctx context.Context, personID string, codes, tests, doses, monitoring bool) (GateFacts, error) {
+	var f GateFacts
+	if codes {
+		rows, err := s.query(ctx, `SELECT colour, at FROM code_snapshots WHERE person_id = $1 ORDER BY at DESC LIMIT 3`, personID)
+		if err != nil {
+			return f, err
+		}
+		for rows.Next() {
+			var c CodeSnapshot
+			var at int64
+			if err := rows.Scan(&c.Colour, &at); err != nil {
+				rows.Close()
+				return f, err
+			}
+			c.At = time.UnixMilli(at).UTC()
+			f.Codes = append(f.Codes, c)
+		}
+		rows.Close()
+	}
+	if tests {
+		rows, err := s.query(ctx, `SELECT kind, result, sampled_at, result_at FROM health_tests WHERE person_id = $1 ORDER BY sampled_at DESC LIMIT 5`, personID)
+		if err != nil {
+			return f, err
+		}
+		for rows.Next() {
+			var t HealthTest
+			var sampled int64
+			var res sql.NullInt64
+			if err := rows.Scan(&t.Kind, &t.Result, &sampled, &res); err != nil {
+				rows.Close()
+				return f, err
+			}
+			t.SampledAt, t.ResultAt = time.UnixMilli(sampled).UTC(), fromMS(res)
+			f.Tests = append(f.Tests, t)
+		}
+		rows.Close()
+	}
+	if doses {
+		if err := s.queryRow(ctx, `SELECT count(*) FROM vaccinations WHERE person_id = $1`, personID).Scan(&f.Doses); err != nil {
+			return f, s.classify(err)
+		}
+	}
+	if monitoring {
+		rows, err := s.query(ctx, `SELECT kind, start_date, end_date, COALESCE(lifted_on, '') FROM monitoring WHERE person_id = $1 AND end_date >= $2`,
+			personID, s.Today())
+		if err != nil {
+			return f, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var m Monitoring
+			if err := rows.Scan(&m.Kind, &m.StartDate, &m.EndDate, &m.LiftedOn); err != nil {
+				return f, err
+			}
+			f.Monitoring = append(f.Monitoring, m)
+		}
+		return f, rows.Err()
+	}
+	return f, nil
+}

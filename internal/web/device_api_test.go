@@ -134,6 +134,7 @@ func TestDeviceAPIDecisions(t *testing.T) {
 				t.Errorf("staff as device: %d", st)
 			}
 			// Alarms were raised for the fever and the stranger.
+			e.App.Gates.FlushLog()
 			gates, _ := e.App.Store.Gates(ctx, []string{comm.Path})
 			var ids []string
 			for _, g := range gates {
@@ -203,6 +204,7 @@ func TestHeartbeatAndOfflineAlarm(t *testing.T) {
 	if err := e.App.Gates.CheckSilentDevices(context.Background(), 3*time.Minute); err != nil {
 		t.Fatal(err)
 	}
+	e.App.Gates.FlushLog()
 	var n int
 	store.RawForTest(e.App.Store).QueryRow(`SELECT count(*) FROM alarms WHERE kind = 'device_offline'`).Scan(&n)
 	if n != 1 {
@@ -210,6 +212,7 @@ func TestHeartbeatAndOfflineAlarm(t *testing.T) {
 	}
 	// Still silent: no second alarm.
 	e.App.Gates.CheckSilentDevices(context.Background(), 3*time.Minute)
+	e.App.Gates.FlushLog()
 	store.RawForTest(e.App.Store).QueryRow(`SELECT count(*) FROM alarms WHERE kind = 'device_offline'`).Scan(&n)
 	if n != 1 {
 		t.Fatalf("offline alarms after a second check: %d", n)
