@@ -10,6 +10,7 @@ import (
 
 	"shequ/internal/access"
 	"shequ/internal/ledger"
+	"shequ/internal/policy"
 	"shequ/internal/store"
 )
 
@@ -78,6 +79,15 @@ func TestEveryUsedKeyExists(t *testing.T) {
 		"doc.":           {"resident_id", "passport", "hkmo_permit", "tw_permit", "foreign_pr"},
 		"source.":        {"ui", "import", "visit", "self_report", "device", "partner", "demo"},
 		"err.person.id_": {"empty", "length", "chars", "region", "birth", "check", "type"},
+		"reason.": {policy.ReasonOK, policy.ReasonOverride, policy.ReasonUnknownPerson, policy.ReasonNotAuthorised, policy.ReasonFever,
+			policy.ReasonCodeColour, policy.ReasonCodeUnknown, policy.ReasonTestMissing, policy.ReasonTestPositive, policy.ReasonVaccination,
+			policy.ReasonMonitoring, policy.ReasonCurfew, policy.ReasonVisitorRule, policy.ReasonTemperatureUnknown},
+		"cred.":         {"face", "card", "qr", "plate", "idcard"},
+		"gatekind.":     {"turnstile", "temp_door", "vehicle", "booth"},
+		"outcome.gate.": {"allow", "deny", "review"}, "verdict.": {"allow", "deny", "review"},
+		"subject.":     {"resident", "tenant", "staff", "visitor", "stranger"},
+		"alarm.":       {"fever", "stranger", "code_colour", "policy_deny", "device_offline"},
+		"alarmstatus.": {"open", "acknowledged", "handled"},
 	} {
 		for _, v := range values {
 			used[prefix+v] = "dynamic"

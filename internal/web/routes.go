@@ -47,6 +47,16 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /users/{id}/tokens/{tid}/revoke", s.signedIn(s.userRevokeToken))
 
 	mux.HandleFunc("GET /api/v1/whoami", s.signedIn(s.apiWhoami))
+	mux.HandleFunc("GET /gates", s.signedIn(s.gatesPage))
+	mux.HandleFunc("POST /gates/open/{id}", s.signedIn(s.remoteOpen))
+	mux.HandleFunc("GET /gates/checkpoint", s.signedIn(s.checkpoint))
+	mux.HandleFunc("POST /gates/checkpoint/check", s.signedIn(s.checkpointCheck))
+	mux.HandleFunc("POST /gates/checkpoint/record", s.signedIn(s.checkpointRecord))
+	mux.HandleFunc("POST /gates/visitors", s.signedIn(s.visitorRegister))
+	mux.HandleFunc("GET /gates/alarms", s.signedIn(s.alarmsPage))
+	mux.HandleFunc("GET /gates/alarms/stream", s.signedIn(s.alarmStream))
+	mux.HandleFunc("POST /gates/alarms/{id}", s.signedIn(s.alarmUpdate))
+
 	mux.HandleFunc("POST /api/device/v1/decide", s.deviceDecide)
 	mux.HandleFunc("POST /api/device/v1/events", s.deviceEvents)
 	mux.HandleFunc("POST /api/device/v1/heartbeat", s.deviceHeartbeat)

@@ -96,6 +96,8 @@ type navItem struct {
 var nav = []navItem{
 	{"/", "nav.home", ""},
 	{"/ledger", "nav.ledger", access.PersonView},
+	{"/gates", "nav.gates", access.GateView},
+	{"/gates/checkpoint", "nav.checkpoint", access.GateOperate},
 	{"/org", "nav.org", access.OrgView},
 	{"/users", "nav.users", access.UserView},
 	{"/audit", "nav.audit", access.AuditView},
@@ -139,11 +141,18 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, page string, dat
 	}
 	var links []navLink
 	if rq.p != nil {
+		best := -1 // the longest matching entry is the active one
 		for _, n := range nav {
 			if n.Need == "" || rq.p.CanAnywhere(n.Need) {
-				active := r.URL.Path == n.Path || n.Path != "/" && strings.HasPrefix(r.URL.Path, n.Path+"/")
-				links = append(links, navLink{Path: n.Path, Label: pr.T(n.Key), Active: active})
+				links = append(links, navLink{Path: n.Path, Label: pr.T(n.Key)})
+				if (r.URL.Path == n.Path || n.Path != "/" && strings.HasPrefix(r.URL.Path, n.Path+"/")) &&
+					(best < 0 || len(n.Path) > len(links[best].Path)) {
+					best = len(links) - 1
+				}
 			}
+		}
+		if best >= 0 {
+			links[best].Active = true
 		}
 	}
 	data["Nav"] = links

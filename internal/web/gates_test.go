@@ -1,0 +1,143 @@
+package web_test
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"shequ/internal/access"
+	"shequ/internal/apptest"
+	"shequ/internal/pii"
+	"shequ/internal/store"
+)
+
+func gateID(t *testing.T, e *apptest.Env, code string) string {
+	t.Helper()
+	comm, _ := e.App.Store.OrgNodeByCode(context.Background(), "610402011002")
+	other, _ := e.App.Store.OrgNodeByCode(context.Background(), "610402011001")
+	gs, _ := e.App.Store.Gates(context.Background(), []string{comm.Path, other.Path})
+	for _, g := range gs {
+		if g.Code == code {
+			return g.ID
+		}
+	}
+	t.Fatalf("no gate %s", code)
+	return ""
+}
+
+// TestCheckpointRefusesAQuarantinedResident is the staffed checkpoint's
+// core: a resident under home quarantine typed in by ID number is refused
+// with the reason, a healthy one let in and recorded once.
+func TestCheckpointRefusesAQuarantinedResident(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	ctx := context.Background()
+	booth := gateID(t, e, "FL-S-BOOTH")
+	grid := e.Login(t, access.Staff) // community staff work the booth
+	// Two residents of the village with their ID numbers.
+	comm, _ := e.App.Store.OrgNodeByCode(ctx, "610402011002")
+	hits, _, _ := e.App.Store.Persons(ctx, store.PersonFilter{Scopes: []string{comm.Path}, Residency: "registered", Limit: 2})
+	sick, well := hits[0], hits[1]
+	idOf := func(p store.PersonHit) string {
+		v, _ := e.App.Keys.DecryptString(p.IDEnc, "persons.id_number")
+		return v
+	}
+	if err := e.App.Ledger.StartMonitoring(ctx, systemActor(), store.Monitoring{PersonID: sick.ID, Kind: "home_quarantine",
+		StartDate: e.App.Store.Today(), EndDate: e.App.Store.Now().AddDate(0, 0, 7).Format("2006-01-02")}); err != nil {
+		t.Fatal(err)
+	}
+	check := func(input string, temp string) string {
+		status, body, _ := apptest.Do(t, grid, "POST", e.Server.URL+"/gates/checkpoint/check",
+			url.Values{"gate": {booth}, "input": {input}, "temperature": {temp}}, nil)
+		if status != 200 {
+			t.Fatalf("check %s: %d\n%s", pii.MaskID(input), status, snippet(body))
+		}
+		return body
+	}
+	body := check(idOf(sick), "36.6")
+	if !strings.Contains(body, `data-outcome="deny"`) || !strings.Contains(body, `data-reason="monitoring"`) || !strings.Contains(body, "居家隔离") {
+		t.Fatalf("quarantined resident not refused:\n%s", snippet(body))
+	}
+	if strings.Contains(body, idOf(sick)) {
+		t.Fatal("the page shows the full ID number")
+	}
+	body = check(idOf(well), "36.6")
+	if !strings.Contains(body, `data-outcome="allow"`) {
+		t.Fatalf("healthy resident not let in:\n%s", snippet(body))
+	}
+	// Record the pass; a double submit is stored once.
+	m := regexp.MustCompile(`name="decision" value="([0-9a-z]+)"`).FindStringSubmatch(body)
+	form := url.Values{"gate": {booth}, "decision": {m[1]}, "person": {well.ID}, "credential": {"idcard"}, "outcome": {"allow"}, "reason": {"ok"}}
+	for i := 0; i < 2; i++ {
+		if st, _, _ := apptest.Do(t, grid, "POST", e.Server.URL+"/gates/checkpoint/record", form, nil); st != 303 {
+			t.Fatalf("record: %d", st)
+		}
+	}
+	var n int
+	store.RawForTest(e.App.Store).QueryRow(`SELECT count(*) FROM pass_events WHERE person_id = $1`, well.ID).Scan(&n)
+	if n != 1 {
+		t.Fatalf("%d pass records, want 1", n)
+	}
+	// Fever at the checkpoint: refused, alarm raised.
+	if body := check(idOf(well), "38.2"); !strings.Contains(body, `data-reason="fever"`) {
+		t.Fatal("fever not refused")
+	}
+	// Staff of another community's gates may not use this booth.
+	if st, _, _ := apptest.Do(t, e.Login(t, access.Property), "POST", e.Server.URL+"/gates/checkpoint/check",
+		url.Values{"gate": {booth}, "input": {idOf(well)}}, nil); st != 403 {
+		t.Fatalf("property staff of the compound used the village booth: %d", st)
+	}
+	// A visitor registered at the booth gets a pass that opens the gate.
+	status, body, _ := apptest.Do(t, grid, "POST", e.Server.URL+"/gates/visitors", url.Values{"gate": {booth}, "name": {"访客甲"},
+		"id_number": {"11010519491231002X"}, "reason": {"探亲"}}, nil)
+	code := regexp.MustCompile(`(SQ1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)`).FindStringSubmatch(body)
+	if status != 200 || code == nil || !strings.Contains(body, "data:image/png;base64,") {
+		t.Fatalf("visitor pass: %d\n%s", status, snippet(body))
+	}
+	if body := check(code[1], "36.5"); !strings.Contains(body, `data-outcome="allow"`) || !strings.Contains(body, "访客") {
+		t.Fatalf("visitor pass refused:\n%s", snippet(body))
+	}
+}
+
+// TestAlarmsArriveLive opens the alarm stream and raises a fever at a gate.
+func TestAlarmsArriveLive(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	staff := e.Login(t, access.Staff)
+	req, _ := http.NewRequest("GET", e.Server.URL+"/gates/alarms/stream", nil)
+	resp, err := staff.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("stream content type %q", resp.Header.Get("Content-Type"))
+	}
+	lines := make(chan string, 64)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	card, _ := aCard(t, e)
+	postJSON(t, e, "/api/device/v1/decide", deviceToken(t, e, "FL-S-TURNSTILE"), `{"credential":{"kind":"card","value":"`+card+`"},"temperature":38.9}`)
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("stream closed")
+			}
+			if strings.HasPrefix(l, "data:") && strings.Contains(l, `"kind":"fever"`) && strings.Contains(l, "体温异常") {
+				return
+			}
+		case <-deadline:
+			t.Fatal("no fever alarm on the stream within 5 s")
+		}
+	}
+}
