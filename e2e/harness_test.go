@@ -154,17 +154,21 @@ type account struct {
 
 // demo is a running `shequ demo` process.
 type demo struct {
-	URL    string             // base URL, e.g. http://127.0.0.1:41234
-	Logins map[string]account // role -> login
-	out    *lockedBuffer      // stdout and stderr of the process
+	URL     string             // base URL, e.g. http://127.0.0.1:41234
+	Logins  map[string]account // role -> login
+	Devices map[string]string  // gate code -> device token
+	DB, Key string             // the demo's database and key file
+	out     *lockedBuffer      // stdout and stderr of the process
 }
 
 // Output returns what the demo printed so far.
 func (d *demo) Output() string { return d.out.String() }
 
 var (
-	urlLine   = regexp.MustCompile(`^url:\s+(http://\S+)\s*$`)
-	loginLine = regexp.MustCompile(`^login:\s+(\S+)\s+(\S+)\s+(\S+)(?:\s+.*)?$`)
+	urlLine    = regexp.MustCompile(`^url:\s+(http://\S+)\s*$`)
+	loginLine  = regexp.MustCompile(`^login:\s+(\S+)\s+(\S+)\s+(\S+)(?:\s+.*)?$`)
+	deviceLine = regexp.MustCompile(`^device:\s+(\S+)\s+(\S+)$`)
+	dbLine     = regexp.MustCompile(`^# demo database (\S+) \(key (\S+)\)`)
 )
 
 // startDemo starts `shequ demo` on a free loopback port with a fresh SQLite
@@ -176,7 +180,7 @@ func startDemo(t *testing.T) *demo {
 
 	addr := freeAddr(t)
 	dir := t.TempDir()
-	d := &demo{Logins: map[string]account{}, out: &lockedBuffer{}}
+	d := &demo{Logins: map[string]account{}, Devices: map[string]string{}, out: &lockedBuffer{}}
 
 	cmd := exec.Command(shequBin, "demo", "--addr", addr, "--db", filepath.Join(dir, "demo.db"), "--seed", "1")
 	cmd.Dir = dir
@@ -236,8 +240,12 @@ func startDemo(t *testing.T) *demo {
 				}
 			} else if m := loginLine.FindStringSubmatch(trimmed); m != nil {
 				d.Logins[m[1]] = account{Username: m[2], Password: m[3]}
+			} else if m := deviceLine.FindStringSubmatch(trimmed); m != nil {
+				d.Devices[m[1]] = m[2]
+			} else if m := dbLine.FindStringSubmatch(trimmed); m != nil {
+				d.DB, d.Key = m[1], m[2]
 			}
-			if len(missing()) == 0 {
+			if len(missing()) == 0 && d.DB != "" {
 				done = true
 				close(ready)
 			}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"time"
 
+	"shequ/internal/access"
 	"shequ/internal/audit"
 	"shequ/internal/auth"
 	"shequ/internal/config"
@@ -21,6 +22,7 @@ import (
 	"shequ/internal/gate"
 	"shequ/internal/ledger"
 	"shequ/internal/locale"
+	"shequ/internal/mqttbridge"
 	"shequ/internal/pii"
 	"shequ/internal/store"
 	"shequ/internal/web"
@@ -174,6 +176,9 @@ func (a *App) Serve(ctx context.Context) error {
 	go a.jobs(ctx)
 	go a.reloadKeys(ctx)
 	go a.Gates.WatchDevices(ctx, 3*time.Minute, 30*time.Second)
+	if err := a.startMQTT(ctx); err != nil {
+		return err
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- a.srv.Serve(a.ln) }()
 	select {
@@ -184,6 +189,33 @@ func (a *App) Serve(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return a.srv.Shutdown(sctx)
+}
+
+// startMQTT connects gate devices that speak MQTT to the same gate
+// service as the HTTP device API, when configured.
+func (a *App) startMQTT(ctx context.Context) error {
+	if a.Cfg.MQTTBroker == "" && a.Cfg.MQTTListen == "" {
+		return nil
+	}
+	b, err := mqttbridge.New(mqttbridge.Config{BrokerURL: a.Cfg.MQTTBroker, ListenAddr: a.Cfg.MQTTListen,
+		Authenticate: func(ctx context.Context, deviceID, token string) bool {
+			p, err := a.Auth.ResolveToken(ctx, token)
+			return err == nil && p.UserID == deviceID && p.CanAnywhere(access.DeviceReport)
+		}}, a.Gates, a.Log)
+	if err != nil {
+		return &StartupError{Var: "SHEQU_MQTT_BROKER", Err: err}
+	}
+	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := b.Start(sctx); err != nil {
+		return &StartupError{Var: "SHEQU_MQTT_BROKER", Err: err}
+	}
+	go func() {
+		<-ctx.Done()
+		b.Close()
+	}()
+	a.Log.Info("MQTT bridge started", "broker", a.Cfg.MQTTBroker, "listen", b.Addr())
+	return nil
 }
 
 // jobs runs housekeeping on a timer.

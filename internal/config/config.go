@@ -32,6 +32,11 @@ type Config struct {
 	// SecureCookies forces the Secure cookie attribute; it is on by itself
 	// when BaseURL is https.
 	SecureCookies bool
+	// MQTTBroker connects the MQTT bridge for gate devices to an external
+	// broker (tcp://host:1883); MQTTListen runs the embedded broker on an
+	// address instead. Both empty: no MQTT.
+	MQTTBroker string
+	MQTTListen string
 	// TrustProxy makes X-Forwarded-For / X-Forwarded-Proto count (behind a
 	// reverse proxy only).
 	TrustProxy bool
@@ -73,6 +78,20 @@ var settings = []setting{
 			return nil
 		}
 		return fmt.Errorf("must be aes-gcm or sm4-gcm, not %q", v)
+	}},
+	{"SHEQU_MQTT_BROKER", "mqtt-broker", "external MQTT broker for gate devices, e.g. tcp://127.0.0.1:1883", func(c *Config, v string) error {
+		if !strings.HasPrefix(v, "tcp://") && !strings.HasPrefix(v, "ssl://") && !strings.HasPrefix(v, "tls://") && !strings.HasPrefix(v, "mqtt://") {
+			return fmt.Errorf("must be a tcp:// or ssl:// broker URL, not %q", v)
+		}
+		c.MQTTBroker = v
+		return nil
+	}},
+	{"SHEQU_MQTT_LISTEN", "mqtt-listen", "run the embedded MQTT broker for gate devices on HOST:PORT", func(c *Config, v string) error {
+		if _, _, err := net.SplitHostPort(v); err != nil {
+			return fmt.Errorf("not HOST:PORT: %q", v)
+		}
+		c.MQTTListen = v
+		return nil
 	}},
 	{"SHEQU_LOG_LEVEL", "log-level", "debug, info, warn or error", func(c *Config, v string) error { c.LogLevel = v; return nil }},
 	{"SHEQU_SESSION_TTL", "session-ttl", "idle session lifetime, e.g. 12h", func(c *Config, v string) error {

@@ -66,6 +66,7 @@ func buildGates(ctx context.Context, env Env, rng *rand.Rand, res *Result) error
 	}
 	// Cards for most residents, plates for some compound households.
 	var creds []store.Credential
+	byCommunity := map[string][]int{} // community id → indexes into creds
 	plates := map[string]bool{}
 	for ci, prefix := range []string{"HY", "FL"} {
 		hits, _, err := env.Store.Persons(ctx, store.PersonFilter{Scopes: []string{res.Communities[ci].Path}, Limit: 100000})
@@ -78,6 +79,7 @@ func buildGates(ctx context.Context, env Env, rng *rand.Rand, res *Result) error
 				if err != nil {
 					return err
 				}
+				byCommunity[res.Communities[ci].ID] = append(byCommunity[res.Communities[ci].ID], len(creds))
 				creds = append(creds, c)
 			}
 			if ci == 0 && h.Relation == "02" && rng.IntN(3) == 0 {
@@ -94,9 +96,57 @@ func buildGates(ctx context.Context, env Env, rng *rand.Rand, res *Result) error
 			}
 		}
 	}
-	return env.Store.Write(ctx, func(tx *store.Tx) error {
+	if err := env.Store.Write(ctx, func(tx *store.Tx) error {
 		for i := range creds {
 			if err := tx.CreateCredential(ctx, &creds[i], ""); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	return morningTraffic(ctx, env, rng, res, creds, byCommunity)
+}
+
+// morningTraffic records today's passes so far: a peak from 7 to 9, most
+// of them by card, a few refusals.
+func morningTraffic(ctx context.Context, env Env, rng *rand.Rand, res *Result, creds []store.Credential, byCommunity map[string][]int) error {
+	gates, err := env.Store.Gates(ctx, []string{res.Street.Path})
+	if err != nil || len(gates) == 0 {
+		return err
+	}
+	now := env.Store.Now()
+	cst := time.FixedZone("CST", 8*3600)
+	day := now.In(cst)
+	start := time.Date(day.Year(), day.Month(), day.Day(), 6, 0, 0, 0, cst)
+	if !now.After(start) {
+		return nil
+	}
+	return env.Store.Write(ctx, func(tx *store.Tx) error {
+		for i := 0; i < 1500; i++ {
+			// Twice as many between 7 and 9 as at other hours.
+			at := start.Add(time.Duration(rng.Int64N(int64(now.Sub(start)))))
+			if h := at.In(cst).Hour(); (h < 7 || h >= 9) && rng.IntN(2) == 0 {
+				continue
+			}
+			g := gates[rng.IntN(len(gates))]
+			ds, err := env.Store.GateDevices(ctx, g.ID)
+			if err != nil || len(ds) == 0 {
+				continue
+			}
+			idx := byCommunity[g.CommunityID]
+			if len(idx) == 0 {
+				continue
+			}
+			c := creds[idx[rng.IntN(len(idx))]]
+			outcome, reason := "allow", "ok"
+			if rng.IntN(40) == 0 {
+				outcome, reason = "deny", "fever"
+			}
+			if _, err := tx.InsertPass(ctx, &store.PassRecord{DeviceID: ds[0].ID, GateID: g.ID, EventID: fmt.Sprintf("demo-%d", i),
+				PersonID: c.PersonID, Credential: c.Kind, Outcome: outcome, Reason: reason, Temperature: 36.1 + float64(rng.IntN(8))/10,
+				Direction: "in", DeviceTime: at, ReceivedAt: at}); err != nil {
 				return err
 			}
 		}

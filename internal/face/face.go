@@ -62,8 +62,9 @@ func Validate(d []float32) error {
 // FaceID, PersonID and Distance describe the nearest enrolled descriptor
 // of the same model, whether or not it is close enough; Found says it is
 // (Distance < Threshold). When the gallery holds no descriptor of that
-// model (or the query is invalid), FaceID is empty and Distance is
-// +Inf — do not put that into JSON unchecked.
+// model (or the query is invalid), FaceID is empty, Found is false and
+// Distance is 0 (not +Inf, which encoding/json refuses): test Found or
+// FaceID, never Distance alone.
 type Match struct {
 	PersonID, FaceID string
 	Distance         float64
@@ -198,7 +199,7 @@ func (x *Index) Len(gallery string) int {
 // the same model, by Euclidean distance. The scan is exact (no
 // approximation).
 func (x *Index) Match(gallery string, d []float32, model string) Match {
-	none := Match{Distance: math.Inf(1)}
+	var none Match
 	if Validate(d) != nil {
 		return none
 	}

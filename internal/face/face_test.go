@@ -1,6 +1,7 @@
 package face
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -101,7 +102,7 @@ func TestPutRejects(t *testing.T) {
 	if err := x.Put("g", "p", "f", good, testModel); err != nil {
 		t.Fatal(err)
 	}
-	if m := x.Match("g", nan, testModel); m.Found || m.FaceID != "" || !math.IsInf(m.Distance, 1) {
+	if m := x.Match("g", nan, testModel); m != (Match{}) {
 		t.Fatalf("NaN query matched: %+v", m)
 	}
 	if m := x.Match("g", good[:64], testModel); m.Found {
@@ -124,6 +125,9 @@ func bruteForce(es []entry, gallery string, q []float32, model string) (string, 
 		if d := Distance(e.d, q); d < bd {
 			best, bd = e.face, d
 		}
+	}
+	if best == "" {
+		return "", 0 // Match's "no candidate"
 	}
 	return best, bd
 }
@@ -211,7 +215,7 @@ func TestModelMismatchNeverMatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, model := range []string{"face-api-1.7.14/resnet128", "other", ""} {
-		if m := x.Match("g", d, model); m.Found || m.FaceID != "" {
+		if m := x.Match("g", d, model); m != (Match{}) {
 			t.Fatalf("model %q matched: %+v", model, m)
 		}
 	}
@@ -228,6 +232,19 @@ func TestModelMismatchNeverMatches(t *testing.T) {
 	}
 }
 
+// A miss must stay encodable: the gate puts Distance into its JSON answer.
+func TestNoCandidateIsJSONSafe(t *testing.T) {
+	x := NewIndex()
+	r := rand.New(rand.NewPCG(21, 22))
+	m := x.Match("empty", randUnit(r), testModel)
+	if m != (Match{}) {
+		t.Fatalf("empty gallery: %+v", m)
+	}
+	if _, err := json.Marshal(m); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestGalleriesAreSeparate(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 9))
 	x := NewIndex()
@@ -235,7 +252,7 @@ func TestGalleriesAreSeparate(t *testing.T) {
 	if err := x.Put("c1", "alice", "a1", d, testModel); err != nil {
 		t.Fatal(err)
 	}
-	if m := x.Match("c2", d, testModel); m.Found || m.FaceID != "" {
+	if m := x.Match("c2", d, testModel); m != (Match{}) {
 		t.Fatalf("other community matched: %+v", m)
 	}
 	if x.Len("c1") != 1 || x.Len("c2") != 0 {
@@ -321,7 +338,7 @@ func TestRemove(t *testing.T) {
 	if n := x.Len("g"); n != 0 {
 		t.Fatalf("Len = %d, want 0", n)
 	}
-	if m := x.Match("g", ds["f2"], testModel); m.FaceID != "" || m.Found {
+	if m := x.Match("g", ds["f2"], testModel); m != (Match{}) {
 		t.Fatalf("empty gallery matched: %+v", m)
 	}
 	// The gallery can be used again.
