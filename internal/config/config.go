@@ -37,6 +37,8 @@ type Config struct {
 	// address instead. Both empty: no MQTT.
 	MQTTBroker string
 	MQTTListen string
+	// KioskDir holds the gate kiosk page and its npm-installed face library.
+	KioskDir string
 	// TrustProxy makes X-Forwarded-For / X-Forwarded-Proto count (behind a
 	// reverse proxy only).
 	TrustProxy bool
@@ -49,6 +51,7 @@ func Default() Config {
 		Addr:       "127.0.0.1:8080",
 		LogLevel:   "info",
 		Cipher:     "aes-gcm",
+		KioskDir:   "web/kiosk",
 		SessionTTL: 12 * time.Hour,
 	}
 }
@@ -93,6 +96,7 @@ var settings = []setting{
 		c.MQTTListen = v
 		return nil
 	}},
+	{"SHEQU_KIOSK_DIR", "kiosk-dir", "folder of the gate kiosk page and its face library (npm ci there)", func(c *Config, v string) error { c.KioskDir = v; return nil }},
 	{"SHEQU_LOG_LEVEL", "log-level", "debug, info, warn or error", func(c *Config, v string) error { c.LogLevel = v; return nil }},
 	{"SHEQU_SESSION_TTL", "session-ttl", "idle session lifetime, e.g. 12h", func(c *Config, v string) error {
 		d, err := time.ParseDuration(v)

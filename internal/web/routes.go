@@ -47,6 +47,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /users/{id}/tokens/{tid}/revoke", s.signedIn(s.userRevokeToken))
 
 	mux.HandleFunc("GET /api/v1/whoami", s.signedIn(s.apiWhoami))
+	mux.Handle("GET /kiosk/", s.kioskFiles())
+	mux.HandleFunc("GET /ledger/persons/{id}/face", s.signedIn(s.faceEnrolPage))
+	mux.HandleFunc("POST /ledger/persons/{id}/face", s.signedIn(s.faceEnrol))
 	mux.HandleFunc("GET /gates", s.signedIn(s.gatesPage))
 	mux.HandleFunc("POST /gates/open/{id}", s.signedIn(s.remoteOpen))
 	mux.HandleFunc("GET /gates/checkpoint", s.signedIn(s.checkpoint))
