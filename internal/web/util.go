@@ -1,6 +1,7 @@
 package web
 
 import (
+	"shequ/internal/pii"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,3 +30,10 @@ func sortAuditDesc(es []store.AuditEntry) {
 // isRootPath reports whether a node path names a top node of the tree: a
 // scope there covers everything, records without a node too.
 func isRootPath(path string) bool { return strings.Count(path, "/") == 2 }
+
+func maskedName(n string) string {
+	if n == "" {
+		return ""
+	}
+	return pii.MaskName(n)
+}

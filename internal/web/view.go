@@ -18,6 +18,7 @@ import (
 	"shequ/internal/ledgerio"
 	"shequ/internal/locale"
 	"shequ/internal/pii"
+	"shequ/internal/policy"
 )
 
 //go:embed templates/*.html
@@ -66,6 +67,8 @@ func baseFuncs() template.FuncMap {
 		"changes":   changeList,
 		"fv":        func(f url.Values, k string) string { return f.Get(k) },
 		"ethnicity": ledgerio.EthnicityName,
+		"list":      func(v ...any) []any { return v },
+		"hours":     func(d policy.Duration) string { return strconv.FormatFloat(time.Duration(d).Hours(), 'f', -1, 64) },
 	}
 }
 

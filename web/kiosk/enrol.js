@@ -9,6 +9,8 @@
 // the submit button is enabled.
 // document.body.dataset.enrol: loading | ready | captured | noface | error
 // (noface also covers "more than one face"; data-faces has the count).
+// #shot stays hidden; to show the frame that will be saved, style it, e.g.
+// body[data-enrol="captured"] #shot { display: block; }
 import { MODEL, load, describeAll, freeze, openCamera } from './face.js';
 
 const $ = (id) => document.getElementById(id);
@@ -71,8 +73,7 @@ async function capture() {
     field('model').value = MODEL;
     field('photo').value = frame.toDataURL('image/jpeg', 0.9);
     if (submit) submit.disabled = false;
-    shot.hidden = false; // show the frozen frame that will be saved
-    setState('captured');
+    setState('captured'); // the page may show #shot (the saved frame) with CSS on this
     say(`已采集（用时 ${f.faceMs} 毫秒），请确认后提交`, 'ok');
   } catch (e) {
     setState('error');
@@ -95,9 +96,13 @@ async function main() {
     return;
   }
   button.addEventListener('click', capture);
-  // A new capture replaces the previous one; resuming the live view hides
-  // the frozen frame.
-  video.addEventListener('click', () => { shot.hidden = true; });
+  // Never submit without a descriptor (e.g. Enter in another field).
+  form.addEventListener('submit', (ev) => {
+    if (!field('descriptor').value) {
+      ev.preventDefault();
+      say('请先采集人脸', 'error');
+    }
+  });
   button.disabled = false;
   setState('ready');
   say('请正对摄像头，点击“采集”', 'info');
