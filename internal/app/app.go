@@ -226,6 +226,11 @@ func (a *App) jobs(ctx context.Context) {
 		if err := a.Housekeeping(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Error("housekeeping", "err", err.Error())
 		}
+		if n, err := a.PurgePasses(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("purging pass records", "err", err.Error())
+		} else if n > 0 {
+			a.Log.Info("purged pass records past retention", "rows", n)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -244,6 +249,12 @@ func (a *App) Housekeeping(ctx context.Context) error {
 		_, err := tx.PurgeImports(ctx, a.Now().Add(-24*time.Hour))
 		return err
 	})
+}
+
+// PurgePasses deletes pass records and decisions older than the
+// retention period (PIPL: keep whereabouts no longer than needed).
+func (a *App) PurgePasses(ctx context.Context) (int64, error) {
+	return a.Store.PurgePasses(ctx, a.Now().Add(-a.Cfg.PassRetention))
 }
 
 // reloadKeys takes keys appended to the key file by `shequ keys rotate`.

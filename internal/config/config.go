@@ -37,6 +37,8 @@ type Config struct {
 	// address instead. Both empty: no MQTT.
 	MQTTBroker string
 	MQTTListen string
+	// PassRetention is how long pass events and gate decisions are kept.
+	PassRetention time.Duration
 	// KioskDir holds the gate kiosk page and its npm-installed face library.
 	KioskDir string
 	// TrustProxy makes X-Forwarded-For / X-Forwarded-Proto count (behind a
@@ -47,12 +49,13 @@ type Config struct {
 // Default returns the settings used when nothing is given.
 func Default() Config {
 	return Config{
-		DB:         "shequ.db",
-		Addr:       "127.0.0.1:8080",
-		LogLevel:   "info",
-		Cipher:     "aes-gcm",
-		KioskDir:   "web/kiosk",
-		SessionTTL: 12 * time.Hour,
+		DB:            "shequ.db",
+		Addr:          "127.0.0.1:8080",
+		LogLevel:      "info",
+		Cipher:        "aes-gcm",
+		KioskDir:      "web/kiosk",
+		PassRetention: 90 * 24 * time.Hour,
+		SessionTTL:    12 * time.Hour,
 	}
 }
 
@@ -94,6 +97,14 @@ var settings = []setting{
 			return fmt.Errorf("not HOST:PORT: %q", v)
 		}
 		c.MQTTListen = v
+		return nil
+	}},
+	{"SHEQU_PASS_RETENTION", "pass-retention", "how long pass records are kept, e.g. 2160h (90 days)", func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 24*time.Hour {
+			return fmt.Errorf("a duration of at least 24h, not %q", v)
+		}
+		c.PassRetention = d
 		return nil
 	}},
 	{"SHEQU_KIOSK_DIR", "kiosk-dir", "folder of the gate kiosk page and its face library (npm ci there)", func(c *Config, v string) error { c.KioskDir = v; return nil }},

@@ -351,3 +351,54 @@ func (s *Server) remoteOpen(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Redirect(w, r, "/gates", http.StatusSeeOther)
 }
+
+// passesPage searches pass records by person (ID number), gate and time.
+func (s *Server) passesPage(w http.ResponseWriter, r *http.Request) {
+	rq := reqOf(r)
+	gates, err := s.gatesFor(r, access.GateView)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if len(gates) == 0 {
+		s.deny(w, r, "gate.view", "", "", "")
+		return
+	}
+	q := r.URL.Query()
+	f := store.PassFilter{Limit: 200}
+	for _, g := range gates {
+		if q.Get("gate") == "" || q.Get("gate") == g.ID {
+			f.GateIDs = append(f.GateIDs, g.ID)
+		}
+	}
+	if t, ok := parseDate(q.Get("from")); ok {
+		f.From = t
+	}
+	if t, ok := parseDate(q.Get("to")); ok {
+		f.To = t.AddDate(0, 0, 1)
+	}
+	var errMsg string
+	if id := strings.TrimSpace(q.Get("person")); id != "" {
+		hits, _, err := s.Ledger.Search(r.Context(), rq.p, ledgerQuery(id))
+		switch {
+		case err != nil:
+			s.fail(w, r, err)
+			return
+		case len(hits) == 0:
+			errMsg = rq.pr.T("passes.no_person")
+			f.GateIDs = nil
+		default:
+			f.PersonID = hits[0].ID
+		}
+	}
+	passes, err := s.Store.Passes(r.Context(), f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if f.PersonID != "" {
+		s.Audit.Record(r.Context(), s.Store, &store.AuditEntry{ActorID: rq.p.UserID, ActorName: rq.p.Name, Action: "passes.search",
+			TargetType: "person", TargetID: f.PersonID, IP: rq.ip})
+	}
+	s.render(w, r, "passes", map[string]any{"Passes": passes, "Gates": gates, "Q": q, "Error": errMsg})
+}

@@ -141,3 +141,28 @@ func TestAlarmsArriveLive(t *testing.T) {
 		}
 	}
 }
+
+func TestPassSearchAndRetention(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	staff := e.Login(t, access.Staff)
+	card, personID := aCard(t, e)
+	tok := deviceToken(t, e, "FL-S-TURNSTILE")
+	postJSON(t, e, "/api/device/v1/events", tok, `{"events":[{"event_id":"r1","credential":{"kind":"card","value":"`+card+`"},"outcome":"allow","device_time":"2026-11-28T08:00:00Z"}]}`)
+	p, _ := e.App.Store.Person(context.Background(), personID)
+	id, _ := e.App.Keys.DecryptString(p.IDEnc, "persons.id_number")
+	_, body, _ := apptest.Do(t, staff, "GET", e.Server.URL+"/gates/passes?person="+id, nil, nil)
+	if !strings.Contains(body, pii.MaskName(p.Name)) || strings.Count(body, "<tr>") < 2 {
+		t.Fatalf("pass search by ID:\n%s", snippet(body))
+	}
+	// After the retention period the records are gone.
+	e.Clock.Advance(91 * 24 * time.Hour)
+	n, err := e.App.PurgePasses(context.Background())
+	if err != nil || n == 0 {
+		t.Fatalf("purge: %d %v", n, err)
+	}
+	var left int
+	store.RawForTest(e.App.Store).QueryRow(`SELECT count(*) FROM pass_events`).Scan(&left)
+	if left != 0 {
+		t.Fatalf("%d pass events left after retention", left)
+	}
+}

@@ -52,6 +52,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /ledger/persons/{id}/face", s.signedIn(s.faceEnrol))
 	mux.HandleFunc("GET /gates", s.signedIn(s.gatesPage))
 	mux.HandleFunc("POST /gates/open/{id}", s.signedIn(s.remoteOpen))
+	mux.HandleFunc("GET /gates/passes", s.signedIn(s.passesPage))
 	mux.HandleFunc("GET /gates/policies", s.signedIn(s.policiesPage))
 	mux.HandleFunc("POST /gates/policies", s.signedIn(s.policySave))
 	mux.HandleFunc("POST /gates/policies/preview", s.signedIn(s.policyPreview))

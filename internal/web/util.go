@@ -1,6 +1,7 @@
 package web
 
 import (
+	"shequ/internal/ledger"
 	"shequ/internal/pii"
 	"sort"
 	"strconv"
@@ -37,3 +38,5 @@ func maskedName(n string) string {
 	}
 	return pii.MaskName(n)
 }
+
+func ledgerQuery(text string) ledger.Query { return ledger.Query{Text: text, PageSize: 5} }
