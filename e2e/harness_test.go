@@ -159,6 +159,7 @@ type demo struct {
 	Devices map[string]string  // gate code -> device token
 	DB, Key string             // the demo's database and key file
 	out     *lockedBuffer      // stdout and stderr of the process
+	cmd     *exec.Cmd
 }
 
 // Output returns what the demo printed so far.
@@ -183,6 +184,7 @@ func startDemo(t *testing.T) *demo {
 	d := &demo{Logins: map[string]account{}, Devices: map[string]string{}, out: &lockedBuffer{}}
 
 	cmd := exec.Command(shequBin, "demo", "--addr", addr, "--db", filepath.Join(dir, "demo.db"), "--seed", "1")
+	d.cmd = cmd
 	cmd.Dir = dir
 	// Own process group, so that cleanup can kill the demo and anything it
 	// starts; Pdeathsig kills it too if the test binary dies first (for
