@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -38,6 +39,41 @@ type Store struct {
 	r, w    *sql.DB
 	now     func() time.Time
 	dsn     string // SQLite: the connection string without transaction mode
+
+	// Prepared read statements by SQL text: parsing a query costs more
+	// than running it on the hot paths (gate decisions, lookups).
+	stmtMu sync.RWMutex
+	stmts  map[string]*sql.Stmt
+}
+
+// maxStmts bounds the statement cache; queries built with variable IN
+// lists would otherwise fill it.
+const maxStmts = 512
+
+func (s *Store) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	s.stmtMu.RLock()
+	st := s.stmts[q]
+	s.stmtMu.RUnlock()
+	if st != nil {
+		return st, nil
+	}
+	st, err := s.r.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if old := s.stmts[q]; old != nil {
+		st.Close()
+		return old, nil
+	}
+	if s.stmts == nil {
+		s.stmts = map[string]*sql.Stmt{}
+	}
+	if len(s.stmts) < maxStmts {
+		s.stmts[q] = st
+	}
+	return st, nil
 }
 
 // Open connects to the database named by a SHEQU_DB value. It does not
@@ -102,6 +138,12 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close releases all connections.
 func (s *Store) Close() error {
 	var err error
+	s.stmtMu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmts = nil
+	s.stmtMu.Unlock()
 	if s.r != nil && s.r != s.w {
 		err = s.r.Close()
 	}
@@ -181,11 +223,19 @@ func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 }
 
 func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return s.r.QueryRowContext(ctx, q, args...)
+	st, err := s.stmt(ctx, q)
+	if err != nil {
+		return s.r.QueryRowContext(ctx, q, args...) // reports the error the usual way
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	st, err := s.stmt(ctx, q)
+	if err != nil {
+		return nil, s.classify(err)
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	return rows, s.classify(err)
 }
 

@@ -1,12 +1,16 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"shequ/internal/access"
 	"shequ/internal/apptest"
@@ -91,4 +95,124 @@ func BenchmarkBuildingTable(b *testing.B) {
 	}
 	b.Run("building_33x6", func(b *testing.B) { serve(b, "/ledger/buildings/"+id, "3301") })
 	b.Run("limit_whoami", func(b *testing.B) { serve(b, "/api/v1/whoami", "user_id") })
+}
+
+// BenchmarkIngest uploads pass events in batches of 100 from 8 concurrent
+// devices through the whole HTTP stack (auth, validation, group commit,
+// fsync), next to the limit: the same rows written by a bare INSERT loop in
+// transactions of 100 on the same database in the same run.
+func BenchmarkIngest(b *testing.B) {
+	e := apptest.Start(b, "sqlite")
+	var token string
+	for _, d := range e.Demo.Devices {
+		if d.GateCode == "HY-N-TURNSTILE" {
+			token = d.Token
+		}
+	}
+	batch := func(prefix string, n int) []byte {
+		var sb strings.Builder
+		sb.WriteString(`{"events":[`)
+		for i := 0; i < 100; i++ {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			fmt.Fprintf(&sb, `{"event_id":"%s-%d-%d","credential":{"kind":"card","value":"HY10000001"},"outcome":"allow","temperature":36.5,"device_time":"2026-11-28T07:30:00Z"}`, prefix, n, i)
+		}
+		sb.WriteString(`]}`)
+		return []byte(sb.String())
+	}
+	b.Run("http_batches", func(b *testing.B) {
+		var n atomic.Int64
+		b.SetParallelism(4) // 8 goroutines on 2 cores
+		start := time.Now()
+		b.RunParallel(func(pb *testing.PB) {
+			c := &http.Client{}
+			for pb.Next() {
+				i := n.Add(1)
+				req, _ := http.NewRequest("POST", e.Server.URL+"/api/device/v1/events", bytes.NewReader(batch("b", int(i))))
+				req.Header.Set("Authorization", "Bearer "+token)
+				resp, err := c.Do(req)
+				if err != nil || resp.StatusCode != 200 {
+					b.Fatalf("upload: %v %v", err, resp)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+		b.ReportMetric(float64(n.Load()*100)/time.Since(start).Seconds(), "events/s")
+	})
+	b.Run("limit_bare_insert", func(b *testing.B) {
+		ctx := context.Background()
+		var dev, gate string
+		store.RawForTest(e.App.Store).QueryRow(`SELECT id, gate_id FROM devices LIMIT 1`).Scan(&dev, &gate)
+		start := time.Now()
+		for i := 0; b.Loop(); i++ {
+			err := e.App.Store.Write(ctx, func(tx *store.Tx) error {
+				for j := 0; j < 100; j++ {
+					if _, err := tx.InsertPass(ctx, &store.PassRecord{DeviceID: dev, GateID: gate, EventID: fmt.Sprintf("raw-%d-%d", i, j),
+						Credential: "card", Outcome: "allow", Direction: "in", DeviceTime: start, ReceivedAt: start}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N*100)/time.Since(start).Seconds(), "events/s")
+	})
+}
+
+// BenchmarkDecide asks for card decisions from 8 concurrent devices through
+// the whole stack, next to the limit: the same client calling a no-op
+// handler (/healthz) of the same server in the same run.
+func BenchmarkDecide(b *testing.B) {
+	e := apptest.Start(b, "sqlite")
+	var token string
+	for _, d := range e.Demo.Devices {
+		if d.GateCode == "FL-S-TURNSTILE" {
+			token = d.Token
+		}
+	}
+	var cards []string
+	comm, _ := e.App.Store.OrgNodeByCode(context.Background(), demo.VillageCode)
+	cs, _ := e.App.Store.CredentialChanges(context.Background(), comm.ID, 0, 10000)
+	for _, c := range cs {
+		if c.Kind == "card" {
+			v, _ := e.App.Keys.DecryptString(c.ValueEnc, "credentials.value")
+			cards = append(cards, v)
+		}
+	}
+	run := func(b *testing.B, req func(i int64) *http.Request) {
+		var n atomic.Int64
+		b.SetParallelism(4)
+		start := time.Now()
+		b.RunParallel(func(pb *testing.PB) {
+			c := &http.Client{}
+			for pb.Next() {
+				resp, err := c.Do(req(n.Add(1)))
+				if err != nil || resp.StatusCode != 200 {
+					b.Fatalf("%v %v", err, resp)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+		b.ReportMetric(float64(n.Load())/time.Since(start).Seconds(), "req/s")
+	}
+	b.Run("card_decision", func(b *testing.B) {
+		run(b, func(i int64) *http.Request {
+			body := `{"credential":{"kind":"card","value":"` + cards[int(i)%len(cards)] + `"},"temperature":36.5}`
+			r, _ := http.NewRequest("POST", e.Server.URL+"/api/device/v1/decide", strings.NewReader(body))
+			r.Header.Set("Authorization", "Bearer "+token)
+			return r
+		})
+	})
+	b.Run("limit_noop", func(b *testing.B) {
+		run(b, func(int64) *http.Request {
+			r, _ := http.NewRequest("GET", e.Server.URL+"/healthz", nil)
+			return r
+		})
+	})
 }

@@ -16,7 +16,7 @@ import (
 // kioskCSP lets the face library run: WebAssembly compilation and its
 // worker; everything still comes from this server only.
 const kioskCSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; connect-src 'self'; " +
-	"img-src 'self' data: blob:; media-src 'self' blob: mediastream:; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+	"img-src 'self' data: blob:; media-src 'self' blob: mediastream:; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
 // kioskFiles serves the gate kiosk (web/kiosk) and the face library that
 // `npm ci --prefix web/kiosk` installed beside it. Nothing of the library
