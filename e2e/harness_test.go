@@ -43,7 +43,7 @@ var demoRoles = []string{"admin", "official", "staff", "grid", "property", "owne
 const (
 	demoLinesTimeout  = 30 * time.Second // until the url and login lines are printed
 	demoHealthTimeout = 30 * time.Second // until GET /healthz answers 200
-	browserTimeout    = 60 * time.Second // whole browser session of one test
+	browserTimeout    = 240 * time.Second // whole browser session of one test
 	stepTimeout       = 15 * time.Second // one navigation or wait inside a test
 )
 
@@ -183,7 +183,9 @@ func startDemo(t *testing.T) *demo {
 	dir := t.TempDir()
 	d := &demo{Logins: map[string]account{}, Devices: map[string]string{}, out: &lockedBuffer{}}
 
-	cmd := exec.Command(shequBin, "demo", "--addr", addr, "--db", filepath.Join(dir, "demo.db"), "--seed", "1")
+	root, _ := moduleRoot()
+	cmd := exec.Command(shequBin, "demo", "--addr", addr, "--db", filepath.Join(dir, "demo.db"), "--seed", "1",
+		"--kiosk-dir", filepath.Join(root, "web", "kiosk"))
 	d.cmd = cmd
 	cmd.Dir = dir
 	// Own process group, so that cleanup can kill the demo and anything it
@@ -371,6 +373,12 @@ func freeAddr(t *testing.T) string {
 // must finish within 60 s; the browser stops when the test ends.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
+	return newBrowserWith(t)
+}
+
+// newBrowserWith starts a browser with extra options (a fake camera …).
+func newBrowserWith(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
 
 	profile := t.TempDir()
 	var browserOut lockedBuffer
@@ -394,6 +402,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.UserDataDir(profile),
 		chromedp.CombinedOutput(&browserOut),
 	}
+	opts = append(opts, extra...)
 
 	budget, cancelBudget := context.WithTimeout(context.Background(), browserTimeout)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(budget, opts...)

@@ -32,8 +32,6 @@ func (s *Server) kioskFiles() http.Handler {
 		wasm := mount("/kiosk/lib/tfjs-wasm/", "node_modules/@tensorflow/tfjs-backend-wasm/dist")
 		own := http.StripPrefix("/kiosk/", http.FileServer(noListing{ownFiles{http.Dir(dir)}}))
 		w.Header().Set("Content-Security-Policy", kioskCSP)
-		w.Header().Set("Cross-Origin-Embedder-Policy", "require-corp")
-		w.Header().Set("Cross-Origin-Resource-Policy", "same-origin")
 		switch {
 		case strings.HasPrefix(r.URL.Path, "/kiosk/lib/face-api/"):
 			w.Header().Set("Cache-Control", "public, max-age=86400")
