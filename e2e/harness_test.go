@@ -41,10 +41,10 @@ var (
 var demoRoles = []string{"admin", "official", "staff", "grid", "property", "owners"}
 
 const (
-	demoLinesTimeout  = 30 * time.Second // until the url and login lines are printed
-	demoHealthTimeout = 30 * time.Second // until GET /healthz answers 200
+	demoLinesTimeout  = 30 * time.Second  // until the url and login lines are printed
+	demoHealthTimeout = 30 * time.Second  // until GET /healthz answers 200
 	browserTimeout    = 240 * time.Second // whole browser session of one test
-	stepTimeout       = 15 * time.Second // one navigation or wait inside a test
+	stepTimeout       = 15 * time.Second  // one navigation or wait inside a test
 )
 
 func TestMain(m *testing.M) { os.Exit(runMain(m)) }
