@@ -329,3 +329,36 @@ func (s *Store) ActiveListEntry(ctx context.Context, personID, communityID strin
 	e.ValidFrom, e.ValidUntil = time.UnixMilli(from).UTC(), time.UnixMilli(until).UTC()
 	return e, err == nil, s.classify(err)
 }
+
+// ListEntries lists the time-boxed entries of communities that end after t.
+func (s *Store) ListEntries(ctx context.Context, communityIDs []string, after time.Time) ([]ListEntry, map[string]string, error) {
+	if len(communityIDs) == 0 {
+		return nil, nil, nil
+	}
+	args := []any{ms(after)}
+	var ph []string
+	for _, id := range communityIDs {
+		args = append(args, id)
+		ph = append(ph, "$"+itoa(len(args)))
+	}
+	rows, err := s.query(ctx, `SELECT a.id, a.community_id, a.person_id, a.kind, a.note, a.valid_from, a.valid_until, p.name FROM access_lists a
+		JOIN persons p ON p.id = a.person_id WHERE a.valid_until > $1 AND a.community_id IN (`+strings.Join(ph, ",")+`) ORDER BY a.valid_until`, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var out []ListEntry
+	names := map[string]string{}
+	for rows.Next() {
+		var e ListEntry
+		var from, until int64
+		var name string
+		if err := rows.Scan(&e.ID, &e.CommunityID, &e.PersonID, &e.Kind, &e.Note, &from, &until, &name); err != nil {
+			return nil, nil, err
+		}
+		e.ValidFrom, e.ValidUntil = time.UnixMilli(from).UTC(), time.UnixMilli(until).UTC()
+		names[e.ID] = name
+		out = append(out, e)
+	}
+	return out, names, rows.Err()
+}

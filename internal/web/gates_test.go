@@ -3,6 +3,7 @@ package web_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 
 	"shequ/internal/access"
 	"shequ/internal/apptest"
+	"shequ/internal/gate"
 	"shequ/internal/pii"
 	"shequ/internal/store"
 )
@@ -164,5 +166,46 @@ func TestPassSearchAndRetention(t *testing.T) {
 	store.RawForTest(e.App.Store).QueryRow(`SELECT count(*) FROM pass_events`).Scan(&left)
 	if left != 0 {
 		t.Fatalf("%d pass events left after retention", left)
+	}
+}
+
+func TestRegisterGateDeviceAndCourierList(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	staff := e.Login(t, access.Staff)
+	comm, _ := e.App.Store.OrgNodeByCode(context.Background(), "610402011002")
+	if st, _, _ := apptest.Do(t, staff, "POST", e.Server.URL+"/gates/manage", url.Values{"community": {comm.ID}, "code": {"FL-W-TURNSTILE"},
+		"name": {"丰乐西村西门"}, "kind": {"turnstile"}}, nil); st != 303 {
+		t.Fatalf("add gate: %d", st)
+	}
+	if st, _, _ := apptest.Do(t, staff, "POST", e.Server.URL+"/gates/manage", url.Values{"community": {comm.ID}, "code": {"bad code"},
+		"name": {"x"}, "kind": {"turnstile"}}, nil); st != 400 {
+		t.Fatalf("bad code: %d", st)
+	}
+	g := gateID(t, e, "FL-W-TURNSTILE")
+	_, body, _ := apptest.Do(t, staff, "POST", e.Server.URL+"/gates/manage/"+g+"/devices", url.Values{"name": {"西门闸机"}}, nil)
+	tok := regexp.MustCompile(`id="new-token" class="mono">(sq_[A-Za-z0-9_-]+)<`).FindStringSubmatch(body)
+	if tok == nil {
+		t.Fatalf("no token shown:\n%s", snippet(body))
+	}
+	// A courier on the list passes the new gate until the entry ends.
+	courierID := "11010519491231002X"
+	now := e.App.Store.Now().In(time.FixedZone("CST", 8*3600))
+	if st, body, _ := apptest.Do(t, staff, "POST", e.Server.URL+"/gates/manage/lists", url.Values{"community": {comm.ID}, "name": {"快递员"},
+		"id_number": {courierID}, "kind": {"courier"}, "from": {now.Add(-time.Hour).Format("2006-01-02T15:04")},
+		"until": {now.Add(2 * time.Hour).Format("2006-01-02T15:04")}}, nil); st != 303 {
+		t.Fatalf("list entry: %d\n%s", st, snippet(body))
+	}
+	decide := func() gate.DecideResponse {
+		_, raw := postJSON(t, e, "/api/device/v1/decide", tok[1], `{"credential":{"kind":"idcard","value":"`+courierID+`"},"temperature":36.5}`)
+		var r gate.DecideResponse
+		json.Unmarshal([]byte(raw), &r)
+		return r
+	}
+	if r := decide(); r.Outcome != "allow" {
+		t.Fatalf("courier on the list: %+v", r)
+	}
+	e.Clock.Advance(3 * time.Hour)
+	if r := decide(); r.Outcome != "deny" || r.Reason != "not_authorised" {
+		t.Fatalf("courier after the entry ended: %+v", r)
 	}
 }
