@@ -80,6 +80,9 @@ func demoCmd(ctx context.Context, e *Env, args []string) error {
 	for _, d := range res.Devices {
 		fmt.Fprintf(e.Stdout, "device: %s %s\n", d.GateCode, d.Token)
 	}
+	if res.ResidentPhone != "" {
+		fmt.Fprintf(e.Stdout, "# resident: log in at /login/resident with %s; the one-time code appears in the log\n", res.ResidentPhone)
+	}
 	fmt.Fprintf(e.Stdout, "# demo database %s (key %s), seed %d, built in %.1fs; Ctrl-C stops it\n",
 		cfg.DB, cfg.KeyFile, *seed, time.Since(start).Seconds())
 	if f, ok := e.Stdout.(*os.File); ok {

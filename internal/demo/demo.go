@@ -41,6 +41,9 @@ type Result struct {
 	Communities []store.OrgNode
 	Grids       []store.OrgNode
 	Devices     []DeviceLogin
+	// ResidentPhone logs a demo resident in with a one-time code (the
+	// default sender writes the code to the log).
+	ResidentPhone string
 }
 
 // Codes of the synthetic part of the tree (below the real 秦都区, 咸阳市).
@@ -112,6 +115,9 @@ func Build(ctx context.Context, env Env, opt Options) (*Result, error) {
 			return nil, fmt.Errorf("gates: %w", err)
 		}
 	}
+	if err := buildResident(ctx, env, res); err != nil {
+		return nil, fmt.Errorf("resident account: %w", err)
+	}
 	return res, nil
 }
 
@@ -177,4 +183,23 @@ func chineseNumber(n int) string {
 		return "十" + digits[n-10]
 	}
 	return fmt.Sprint(n)
+}
+
+// buildResident gives one village resident an account, so the residents'
+// pages can be tried: log in with the phone and the code from the log.
+func buildResident(ctx context.Context, env Env, res *Result) error {
+	hits, _, err := env.Store.Persons(ctx, store.PersonFilter{Scopes: []string{res.Communities[1].Path}, Residency: "registered", Limit: 1})
+	if err != nil || len(hits) == 0 {
+		return err
+	}
+	phone, err := env.Keys.DecryptString(hits[0].PhoneEnc, "persons.phone")
+	if err != nil {
+		return err
+	}
+	if _, err := env.Auth.CreateUser(ctx, nil, auth.NewUser{Username: "resident", DisplayName: hits[0].Name, Kind: store.KindResident,
+		Phone: phone, Role: access.Resident, NodeID: res.Communities[1].ID}, ""); err != nil {
+		return err
+	}
+	res.ResidentPhone = phone
+	return nil
 }

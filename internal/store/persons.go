@@ -313,3 +313,8 @@ func (tx *Tx) EndMembership(ctx context.Context, householdID, personID, until st
 	_, err := tx.exec(ctx, `UPDATE household_members SET until = $1 WHERE household_id = $2 AND person_id = $3`, until, householdID, personID)
 	return err
 }
+
+// PersonsByPhoneBidx finds people (in any scope) with this phone.
+func (s *Store) PersonsByPhoneBidx(ctx context.Context, bidx string) ([]Person, error) {
+	return s.personList(ctx, `SELECT `+personCols+` FROM persons pe WHERE pe.phone_bidx = $1 AND pe.merged_into IS NULL`, bidx)
+}

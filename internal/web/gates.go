@@ -1,16 +1,12 @@
 package web
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
-
-	qrcode "github.com/skip2/go-qrcode"
 
 	"shequ/internal/access"
 	"shequ/internal/audit"
@@ -209,14 +205,14 @@ func (s *Server) visitorRegister(w http.ResponseWriter, r *http.Request) {
 		s.renderCheckpoint(w, r, nil, err)
 		return
 	}
-	png, err := qrcode.Encode(code, qrcode.Medium, 320)
+	qr, err := qrDataURL(code)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	s.Audit.Record(r.Context(), s.Store, &store.AuditEntry{ActorID: rq.p.UserID, ActorName: rq.p.Name, Action: "visitor.register",
 		TargetType: "visitor", TargetID: v.ID, NodeID: g.CommunityID, IP: rq.ip})
-	s.render(w, r, "visitor_pass", map[string]any{"Visitor": v, "Code": code, "QR": template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)), "Gate": g})
+	s.render(w, r, "visitor_pass", map[string]any{"Visitor": v, "Code": code, "QR": qr, "Gate": g})
 }
 
 // alarmsPage is the duty page: alarms live through server-sent events.

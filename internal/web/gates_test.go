@@ -209,3 +209,53 @@ func TestRegisterGateDeviceAndCourierList(t *testing.T) {
 		t.Fatalf("courier after the entry ended: %+v", r)
 	}
 }
+
+func TestResidentPassAndVisitorInvitation(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	c := e.Client()
+	if st, _, _ := apptest.Do(t, c, "POST", e.Server.URL+"/login/resident/code", url.Values{"phone": {e.Demo.ResidentPhone}}, nil); st != 200 {
+		t.Fatalf("send code: %d", st)
+	}
+	m := regexp.MustCompile(`"code":"(\d{6})"`).FindAllStringSubmatch(e.LogText(), -1)
+	if m == nil {
+		t.Fatal("no one-time code in the log")
+	}
+	if strings.Contains(e.LogText(), e.Demo.ResidentPhone) {
+		t.Fatal("the full phone number was logged")
+	}
+	if st, _, _ := apptest.Do(t, c, "POST", e.Server.URL+"/login/resident", url.Values{"phone": {e.Demo.ResidentPhone}, "code": {m[len(m)-1][1]}}, nil); st != 303 {
+		t.Fatalf("resident login: %d", st)
+	}
+	status, body, _ := apptest.Do(t, c, "GET", e.Server.URL+"/me/pass", nil, nil)
+	if status != 200 || !strings.Contains(body, `data:image/png;base64,`) {
+		t.Fatalf("my pass: %d\n%s", status, snippet(body))
+	}
+	// The pass is signed for one minute, so the page must renew itself.
+	if !strings.Contains(body, `data-refresh="45"`) {
+		t.Fatal("the pass page does not renew itself")
+	}
+	tok := deviceToken(t, e, "FL-S-TURNSTILE")
+	// Invite a visitor: the pass works at the gate during the visit only.
+	status, body, _ = apptest.Do(t, c, "POST", e.Server.URL+"/me/visitors", url.Values{"name": {"表姐"}, "id_number": {"11010519491231002X"}, "reason": {"探亲"}}, nil)
+	vcode := regexp.MustCompile(`(SQ1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)`).FindStringSubmatch(body)
+	if status != 200 || vcode == nil {
+		t.Fatalf("invite: %d\n%s", status, snippet(body))
+	}
+	decide := func(v string) gate.DecideResponse {
+		_, raw := postJSON(t, e, "/api/device/v1/decide", tok, `{"credential":{"kind":"qr","value":"`+v+`"},"temperature":36.5}`)
+		var r gate.DecideResponse
+		json.Unmarshal([]byte(raw), &r)
+		return r
+	}
+	if r := decide(vcode[1]); r.Outcome != "allow" {
+		t.Fatalf("visitor pass at the gate: %+v", r)
+	}
+	e.Clock.Advance(5 * time.Hour)
+	if r := decide(vcode[1]); r.Outcome != "deny" {
+		t.Fatalf("visitor pass after the visit: %+v", r)
+	}
+	// Staff pages stay closed to residents.
+	if st, _, _ := apptest.Do(t, c, "GET", e.Server.URL+"/ledger", nil, nil); st != 403 {
+		t.Fatalf("resident opened the ledger: %d", st)
+	}
+}
