@@ -42,11 +42,8 @@ func demoCmd(ctx context.Context, e *Env, args []string) error {
 			return &config.Error{Var: "-db", Msg: cfg.DB + " already exists; the demo makes a fresh database: remove it or choose another path"}
 		}
 		if fsValue(fs, "key-file") == "" && e.Getenv("SHEQU_KEY_FILE") == "" {
-			p := config.SQLitePath(cfg.DB)
-			cfg.KeyFile = filepath.Join(filepath.Dir(p), "demo.key")
-			if base := filepath.Base(p); base != "demo.db" {
-				cfg.KeyFile = filepath.Join(filepath.Dir(p), base+".key")
-			}
+			// Where every other command will look for it (serve, gate-sim).
+			cfg.KeyFile = cfg.DefaultKeyFile()
 			if _, err := os.Stat(cfg.KeyFile); err == nil {
 				return &config.Error{Var: "-db", Msg: cfg.KeyFile + " already exists; choose another path"}
 			}

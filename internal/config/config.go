@@ -199,7 +199,7 @@ func (c *Config) validate() error {
 		return &Error{Var: "SHEQU_SESSION_TTL", Msg: "must be at least 1m"}
 	}
 	if c.KeyFile == "" {
-		c.KeyFile = c.defaultKeyFile()
+		c.KeyFile = c.DefaultKeyFile()
 	}
 	return nil
 }
@@ -244,7 +244,9 @@ func SQLitePath(db string) string {
 	return db
 }
 
-func (c *Config) defaultKeyFile() string {
+// DefaultKeyFile is where the key lives when SHEQU_KEY_FILE is not set:
+// next to a SQLite file, with the same name, else shequ.key.
+func (c *Config) DefaultKeyFile() string {
 	if d, _ := c.Dialect(); d == "sqlite" {
 		p := SQLitePath(c.DB)
 		return filepath.Join(filepath.Dir(p), strings.TrimSuffix(filepath.Base(p), filepath.Ext(p))+".key")

@@ -103,9 +103,8 @@ type SyncChange struct {
 	Seq        int64      `json:"seq"`
 	Op         string     `json:"op"` // "put" or "delete"
 	PersonID   string     `json:"person_id"`
-	Person     string     `json:"person,omitempty"` // masked name
 	Credential Credential `json:"credential"`
-	ValidUntil time.Time  `json:"valid_until,omitempty"`
+	ValidUntil time.Time  `json:"valid_until,omitzero"`
 }
 
 // SyncResponse is a page of changes after a cursor.

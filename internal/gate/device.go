@@ -90,7 +90,8 @@ func (s *Service) Ingest(ctx context.Context, userID string, req EventsRequest) 
 }
 
 // Heartbeat records that a device is alive and hands it a pending remote
-// open; a device that was offline comes back without a new alarm.
+// open; a device that was offline comes back without a new alarm, and its
+// offline alarm closes itself.
 func (s *Service) Heartbeat(ctx context.Context, userID string, hb Heartbeat) (HeartbeatResponse, error) {
 	dev, _, err := s.DeviceFor(ctx, userID)
 	if err != nil {
@@ -99,8 +100,11 @@ func (s *Service) Heartbeat(ctx context.Context, userID string, hb Heartbeat) (H
 	now := s.Store.Now()
 	var open bool
 	err = s.Store.Write(ctx, func(tx *store.Tx) error {
-		_, open, err = tx.TouchDevice(ctx, dev.ID, now)
-		return err
+		var back bool
+		if back, open, err = tx.TouchDevice(ctx, dev.ID, now); err != nil || !back {
+			return err
+		}
+		return tx.CloseOfflineAlarms(ctx, dev.ID)
 	})
 	return HeartbeatResponse{ServerTime: now, OpenNow: open}, err
 }

@@ -72,7 +72,7 @@ func (f *fakeService) Heartbeat(_ context.Context, deviceID string, hb gate.Hear
 func (f *fakeService) Sync(_ context.Context, deviceID string, cursor int64, limit int) (gate.SyncResponse, error) {
 	f.record(call{Kind: KindSync, DeviceID: deviceID, Cursor: cursor, Limit: limit})
 	return gate.SyncResponse{Cursor: cursor + 1, More: true, Changes: []gate.SyncChange{{Seq: cursor + 1, Op: "put",
-		PersonID: "p-1", Person: "张*", Credential: gate.Credential{Kind: gate.CredCard, Value: "A1B2C3D4"}}}}, nil
+		PersonID: "p-1", Credential: gate.Credential{Kind: gate.CredCard, Value: "A1B2C3D4"}}}}, nil
 }
 
 func (f *fakeService) all() []call {

@@ -126,16 +126,30 @@ func (s *Store) GateDevices(ctx context.Context, gateID string) ([]Device, error
 // hands over (and clears) a pending remote open.
 func (tx *Tx) TouchDevice(ctx context.Context, id string, at time.Time) (wasOffline, open bool, err error) {
 	var off, op int
-	if err := tx.queryRow(ctx, `SELECT offline, open_pending FROM devices WHERE id = $1`, id).Scan(&off, &op); err != nil {
+	var asked sql.NullInt64
+	if err := tx.queryRow(ctx, `SELECT offline, open_pending, open_requested_at FROM devices WHERE id = $1`, id).Scan(&off, &op, &asked); err != nil {
 		return false, false, tx.s.classify(err)
 	}
 	_, err = tx.exec(ctx, `UPDATE devices SET last_seen_at = $1, offline = 0, open_pending = 0 WHERE id = $2`, ms(at), id)
-	return off != 0, op != 0, err
+	open = op != 0 && asked.Valid && at.Sub(time.UnixMilli(asked.Int64)) <= OpenRequestTTL
+	return off != 0, open, err
+}
+
+// OpenRequestTTL is how long a remote open waits for the device's next
+// heartbeat before it lapses.
+const OpenRequestTTL = time.Minute
+
+// CloseOfflineAlarms handles the device-offline alarms of a device that is
+// heard from again; nobody needs to act on them any more.
+func (tx *Tx) CloseOfflineAlarms(ctx context.Context, deviceID string) error {
+	_, err := tx.exec(ctx, `UPDATE alarms SET status = 'handled', handled_at = $1
+		WHERE device_id = $2 AND kind = 'device_offline' AND status <> 'handled'`, ms(tx.Now()), deviceID)
+	return err
 }
 
 // RequestOpen marks a remote open for a device's next heartbeat.
 func (tx *Tx) RequestOpen(ctx context.Context, deviceID string) error {
-	_, err := tx.exec(ctx, `UPDATE devices SET open_pending = 1 WHERE id = $1`, deviceID)
+	_, err := tx.exec(ctx, `UPDATE devices SET open_pending = 1, open_requested_at = $1 WHERE id = $2`, ms(tx.Now()), deviceID)
 	return err
 }
 

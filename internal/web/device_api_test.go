@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/url"
 	"strings"
 	"testing"
@@ -217,6 +218,14 @@ func TestHeartbeatAndOfflineAlarm(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("offline alarms after a second check: %d", n)
 	}
+	// The device comes back: its alarm closes itself.
+	if st, raw := postJSON(t, e, "/api/device/v1/heartbeat", tok, `{}`); st != 200 {
+		t.Fatalf("heartbeat after the outage: %d %s", st, raw)
+	}
+	store.RawForTest(e.App.Store).QueryRow(`SELECT count(*) FROM alarms WHERE kind = 'device_offline' AND status <> 'handled'`).Scan(&n)
+	if n != 0 {
+		t.Fatalf("offline alarms still open after the device came back: %d", n)
+	}
 	// Sync lists the community's credentials in pages.
 	req, _ := httpNewRequest("GET", e.Server.URL+"/api/device/v1/sync?cursor=0&limit=100", "")
 	req.Header.Set("Authorization", "Bearer "+tok)
@@ -224,10 +233,53 @@ func TestHeartbeatAndOfflineAlarm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sr gate.SyncResponse
-	json.NewDecoder(resp.Body).Decode(&sr)
+	raw, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	var sr gate.SyncResponse
+	json.Unmarshal(raw, &sr)
+	if strings.Contains(string(raw), "0001-01-01") {
+		t.Fatalf("a credential without expiry is sent with the zero time: %.300s", raw)
+	}
 	if len(sr.Changes) != 100 || !sr.More || sr.Cursor == 0 || sr.Changes[0].Credential.Value == "" {
 		t.Fatalf("sync page: %d changes, more %v, cursor %d", len(sr.Changes), sr.More, sr.Cursor)
+	}
+}
+
+func TestRemoteOpenReachesTheDeviceOnlyWhileFresh(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	staff := e.Login(t, access.Staff)
+	tok := deviceToken(t, e, "FL-S-TURNSTILE")
+	var gateID string
+	store.RawForTest(e.App.Store).QueryRow(`SELECT id FROM gates WHERE code = 'FL-S-TURNSTILE'`).Scan(&gateID)
+	open := func() {
+		t.Helper()
+		if st, body, _ := apptest.Do(t, staff, "POST", e.Server.URL+"/gates/open/"+gateID, url.Values{"reason": {"救护车"}}, nil); st >= 400 {
+			t.Fatalf("remote open: %d\n%s", st, snippet(body))
+		}
+	}
+	opens := func() bool {
+		t.Helper()
+		st, raw := postJSON(t, e, "/api/device/v1/heartbeat", tok, `{}`)
+		if st != 200 {
+			t.Fatalf("heartbeat: %d %s", st, raw)
+		}
+		var hb gate.HeartbeatResponse
+		if err := json.Unmarshal([]byte(raw), &hb); err != nil {
+			t.Fatal(err)
+		}
+		return hb.OpenNow
+	}
+	open()
+	if !opens() {
+		t.Fatal("the device was not told to open")
+	}
+	if opens() {
+		t.Fatal("one remote open opened the gate twice")
+	}
+	// A device that was away for longer than a minute does not open late.
+	open()
+	e.Clock.Advance(2 * time.Minute)
+	if opens() {
+		t.Fatal("a stale remote open reached the device")
 	}
 }

@@ -1,0 +1,3 @@
+-- A remote open is only good for a short while: a device that was away
+-- when the guard pressed the button must not open the gate hours later.
+ALTER TABLE devices ADD COLUMN open_requested_at BIGINT;
