@@ -166,6 +166,20 @@ func (x *Index) Remove(gallery, faceID string) {
 	}
 }
 
+// Forget deletes one enrolled face from whichever gallery holds it.
+func (x *Index) Forget(faceID string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for id, g := range x.g {
+		if i, ok := g.row[faceID]; ok {
+			g.removeRow(i)
+			if g.len() == 0 {
+				delete(x.g, id)
+			}
+		}
+	}
+}
+
 // RemovePerson deletes all faces of one person in gallery.
 func (x *Index) RemovePerson(gallery, personID string) {
 	x.mu.Lock()

@@ -64,8 +64,21 @@ func (s *Service) EnrolValue(ctx context.Context, a Actor, personID, kind, value
 	if existing, err := s.Store.CredentialByValue(ctx, kind, c.ValueBidx); err == nil && existing.PersonID != personID {
 		return c, errs.E(errs.Conflict, "err.gate.value_taken").OnField("value")
 	}
-	err = s.Store.Write(ctx, func(tx *store.Tx) error { return tx.CreateCredential(ctx, &c, a.id()) })
+	err = s.Store.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateCredential(ctx, &c, a.id()); err != nil {
+			return err
+		}
+		return s.logCredential(ctx, tx, a, c, "credential_added")
+	})
 	return c, err
+}
+
+// logCredential records a credential change in the person's history (the
+// masked value only).
+func (s *Service) logCredential(ctx context.Context, tx *store.Tx, a Actor, c store.Credential, action string) error {
+	detail, _ := json.Marshal(map[string]string{"kind": c.Kind, "value": c.ValueMask})
+	return tx.LogChange(ctx, &store.Change{EntityType: "person", EntityID: c.PersonID, PersonID: c.PersonID, ActorID: a.id(),
+		ActorName: actorName(a), Source: store.SourceUI, Action: action, Changes: string(detail)})
 }
 
 // ValueCredential builds (without storing) a card or plate credential:
@@ -175,14 +188,30 @@ func (s *Service) Revoke(ctx context.Context, a Actor, c store.Credential) error
 	if err := s.mayEditPerson(ctx, a, c.PersonID); err != nil {
 		return err
 	}
-	if err := s.Store.Write(ctx, func(tx *store.Tx) error { return tx.RevokeCredential(ctx, c.ID) }); err != nil {
+	err := s.Store.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.RevokeCredential(ctx, c.ID); err != nil {
+			return err
+		}
+		return s.logCredential(ctx, tx, a, c, "credential_revoked")
+	})
+	if err == nil && c.Kind == CredFace {
+		s.Faces.Forget(c.ID)
+	}
+	return err
+}
+
+// RevokeByID withdraws one of a person's credentials.
+func (s *Service) RevokeByID(ctx context.Context, a Actor, personID, credentialID string) error {
+	cs, err := s.Store.PersonCredentials(ctx, personID)
+	if err != nil {
 		return err
 	}
-	if c.Kind == CredFace {
-		s.Faces.RemovePerson(c.CommunityID, c.PersonID)
-		s.Faces.Remove(c.CommunityID, c.ID)
+	for _, c := range cs {
+		if c.ID == credentialID && c.RevokedAt.IsZero() {
+			return s.Revoke(ctx, a, c)
+		}
 	}
-	return nil
+	return errs.E(errs.NotFound, "err.not_found")
 }
 
 // ResidentPass makes a short-lived pass code for a person's phone.

@@ -216,12 +216,20 @@ func (tx *Tx) CreateCredential(ctx context.Context, c *Credential, actorID strin
 }
 
 // RevokeCredential withdraws a credential (a tombstone for device sync).
+// A face goes with its consent, and its descriptor and photo are erased.
 func (tx *Tx) RevokeCredential(ctx context.Context, id string) error {
 	seq, err := tx.nextSeq(ctx)
 	if err != nil {
 		return err
 	}
-	_, err = tx.exec(ctx, `UPDATE credentials SET revoked_at = $1, seq = $2 WHERE id = $3 AND revoked_at IS NULL`, ms(tx.Now()), seq, id)
+	now := ms(tx.Now())
+	if _, err = tx.exec(ctx, `UPDATE face_consents SET withdrawn_at = $1
+		WHERE id = (SELECT consent_id FROM credentials WHERE id = $2 AND revoked_at IS NULL) AND withdrawn_at IS NULL`, now, id); err != nil {
+		return err
+	}
+	_, err = tx.exec(ctx, `UPDATE credentials SET revoked_at = $1, seq = $2,
+		value_enc = CASE WHEN kind = 'face' THEN NULL ELSE value_enc END, photo_enc = NULL
+		WHERE id = $3 AND revoked_at IS NULL`, now, seq, id)
 	return err
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -257,5 +258,136 @@ func TestResidentPassAndVisitorInvitation(t *testing.T) {
 	// Staff pages stay closed to residents.
 	if st, _, _ := apptest.Do(t, c, "GET", e.Server.URL+"/ledger", nil, nil); st != 403 {
 		t.Fatalf("resident opened the ledger: %d", st)
+	}
+}
+
+// Staff give a resident a new card from the person's credentials page, the
+// gate lets it in; they revoke the old card and the gate refuses it, and a
+// device syncing afterwards is told to delete it.
+func TestStaffIssuesAndRevokesCards(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	staff := e.Login(t, access.Staff)
+	oldCard, personID := aCard(t, e)
+	tok := deviceToken(t, e, "FL-S-TURNSTILE")
+	decide := func(card string) gate.DecideResponse {
+		_, raw := postJSON(t, e, "/api/device/v1/decide", tok, `{"credential":{"kind":"card","value":"`+card+`"},"temperature":36.5}`)
+		var r gate.DecideResponse
+		json.Unmarshal([]byte(raw), &r)
+		return r
+	}
+	page := e.Server.URL + "/ledger/persons/" + personID + "/face"
+	if st, body, _ := apptest.Do(t, staff, "POST", e.Server.URL+"/ledger/persons/"+personID+"/credentials",
+		url.Values{"kind": {"card"}, "value": {"fl 7788 9900"}}, nil); st != 303 {
+		t.Fatalf("add card: %d\n%s", st, snippet(body))
+	}
+	if r := decide("FL77889900"); r.Outcome != "allow" || r.PersonID != personID {
+		t.Fatalf("the new card at the gate: %+v", r)
+	}
+	// The same number for someone else is refused with the reason.
+	other := anotherResident(t, e, personID)
+	st, body, _ := apptest.Do(t, staff, "POST", e.Server.URL+"/ledger/persons/"+other+"/credentials", url.Values{"kind": {"card"}, "value": {"FL77889900"}}, nil)
+	if st != 409 || !strings.Contains(body, "已登记给别人") {
+		t.Fatalf("a card taken by another resident: %d\n%s", st, snippet(body))
+	}
+	// A bad expiry date is named.
+	st, body, _ = apptest.Do(t, staff, "POST", e.Server.URL+"/ledger/persons/"+personID+"/credentials", url.Values{"kind": {"plate"}, "value": {"陕D12345"}, "valid_until": {"31/12/2027"}}, nil)
+	if st != 400 || !strings.Contains(body, "日期格式不正确") {
+		t.Fatalf("bad expiry: %d\n%s", st, snippet(body))
+	}
+	// Revoke the old card from the page.
+	_, body, _ = apptest.Do(t, staff, "GET", page, nil, nil)
+	var oldID string
+	cs, _ := e.App.Store.PersonCredentials(context.Background(), personID)
+	for _, c := range cs {
+		if v, _ := e.App.Keys.DecryptString(c.ValueEnc, "credentials.value"); c.Kind == "card" && v == oldCard {
+			oldID = c.ID
+		}
+	}
+	revoke := "/ledger/persons/" + personID + "/credentials/" + oldID + "/revoke"
+	if !strings.Contains(body, revoke) {
+		t.Fatalf("no revoke button for the old card:\n%s", snippet(body))
+	}
+	var cursor int64
+	store.RawForTest(e.App.Store).QueryRow(`SELECT max(seq) FROM credentials`).Scan(&cursor)
+	if st, body, _ := apptest.Do(t, staff, "POST", e.Server.URL+revoke, nil, nil); st != 303 {
+		t.Fatalf("revoke: %d\n%s", st, snippet(body))
+	}
+	if r := decide(oldCard); r.Outcome != "deny" {
+		t.Fatalf("a revoked card at the gate: %+v", r)
+	}
+	if r := decide("FL77889900"); r.Outcome != "allow" {
+		t.Fatalf("the new card after revoking the old one: %+v", r)
+	}
+	req, _ := httpNewRequest("GET", e.Server.URL+"/api/device/v1/sync?cursor="+strconv.FormatInt(cursor, 10), "")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := e.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sr gate.SyncResponse
+	json.NewDecoder(resp.Body).Decode(&sr)
+	resp.Body.Close()
+	if len(sr.Changes) != 1 || sr.Changes[0].Op != "delete" || sr.Changes[0].PersonID != personID {
+		t.Fatalf("sync after the revocation: %+v", sr.Changes)
+	}
+	_, body, _ = apptest.Do(t, staff, "GET", page, nil, nil)
+	if !strings.Contains(body, "已吊销") || strings.Contains(body, revoke) {
+		t.Fatalf("the revoked card on the page:\n%s", snippet(body))
+	}
+}
+
+// anotherResident finds a village resident other than personID.
+func anotherResident(t *testing.T, e *apptest.Env, personID string) string {
+	t.Helper()
+	comm, _ := e.App.Store.OrgNodeByCode(context.Background(), "610402011002")
+	hits, _, _ := e.App.Store.Persons(context.Background(), store.PersonFilter{Scopes: []string{comm.Path}, Residency: "registered", Limit: 5})
+	for _, h := range hits {
+		if h.ID != personID {
+			return h.ID
+		}
+	}
+	t.Fatal("no second resident")
+	return ""
+}
+
+// Revoking a face withdraws its consent and erases the descriptor and the
+// photo; the same face is a stranger at the gate afterwards.
+func TestRevokingAFaceWithdrawsConsentAndErasesIt(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	ctx := context.Background()
+	staff := e.Login(t, access.Staff)
+	_, personID := aCard(t, e)
+	desc := make([]float32, 128)
+	for i := range desc {
+		desc[i] = float32((i*37)%11-5) / 40
+	}
+	const model = "face-api-1.7.15/resnet128"
+	c, err := e.App.Gates.EnrolFace(ctx, gate.Actor{}, gate.FaceEnrolment{PersonID: personID, Descriptor: desc, Model: model,
+		Photo: append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, make([]byte, 64)...), GivenBy: "self"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := deviceToken(t, e, "FL-S-TURNSTILE")
+	body, _ := json.Marshal(gate.DecideRequest{Credential: gate.Credential{Kind: "face", Descriptor: desc, Model: model}, TemperatureC: 36.5})
+	decide := func() gate.DecideResponse {
+		_, raw := postJSON(t, e, "/api/device/v1/decide", tok, string(body))
+		var r gate.DecideResponse
+		json.Unmarshal([]byte(raw), &r)
+		return r
+	}
+	if r := decide(); r.Outcome != "allow" || r.PersonID != personID {
+		t.Fatalf("enrolled face: %+v", r)
+	}
+	if st, page, _ := apptest.Do(t, staff, "POST", e.Server.URL+"/ledger/persons/"+personID+"/credentials/"+c.ID+"/revoke", nil, nil); st != 303 {
+		t.Fatalf("revoke face: %d\n%s", st, snippet(page))
+	}
+	if r := decide(); r.Outcome == "allow" || r.PersonID != "" {
+		t.Fatalf("revoked face at the gate: %+v", r)
+	}
+	var withdrawn, value, photo int
+	store.RawForTest(e.App.Store).QueryRow(`SELECT count(*) FROM face_consents WHERE id = $1 AND withdrawn_at IS NOT NULL`, c.ConsentID).Scan(&withdrawn)
+	store.RawForTest(e.App.Store).QueryRow(`SELECT count(value_enc), count(photo_enc) FROM credentials WHERE id = $1`, c.ID).Scan(&value, &photo)
+	if withdrawn != 1 || value != 0 || photo != 0 {
+		t.Fatalf("after revocation: consent withdrawn %d, descriptor kept %d, photo kept %d", withdrawn, value, photo)
 	}
 }

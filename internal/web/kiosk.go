@@ -111,17 +111,5 @@ func (s *Server) faceEnrol(w http.ResponseWriter, r *http.Request) {
 	photo, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(r.PostFormValue("photo"), "data:image/jpeg;base64,"))
 	_, err := s.Gates.EnrolFace(r.Context(), gate.Actor{P: rq.p, IP: rq.ip}, gate.FaceEnrolment{PersonID: r.PathValue("id"),
 		Descriptor: desc, Model: r.PostFormValue("model"), Photo: photo, GivenBy: r.PostFormValue("given_by"), Guardian: r.PostFormValue("guardian")})
-	if err != nil {
-		if errs.CodeOf(err) == errs.Forbidden {
-			s.deny(w, r, "face.enrol", "person", r.PathValue("id"), "")
-			return
-		}
-		if statusOf(err) >= 500 {
-			s.fail(w, r, err)
-			return
-		}
-		s.renderFaceEnrol(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/ledger/persons/"+r.PathValue("id")+"/face?enrolled=1", http.StatusSeeOther)
+	s.credentialDone(w, r, err, "face.enrol", "?enrolled=1")
 }

@@ -50,6 +50,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /kiosk/", s.kioskFiles())
 	mux.HandleFunc("GET /ledger/persons/{id}/face", s.signedIn(s.faceEnrolPage))
 	mux.HandleFunc("POST /ledger/persons/{id}/face", s.signedIn(s.faceEnrol))
+	mux.HandleFunc("POST /ledger/persons/{id}/credentials", s.signedIn(s.addCredential))
+	mux.HandleFunc("POST /ledger/persons/{id}/credentials/{cid}/revoke", s.signedIn(s.revokeCredential))
 	mux.HandleFunc("GET /me/pass", s.signedIn(s.myPass))
 	mux.HandleFunc("POST /me/visitors", s.signedIn(s.myVisitor))
 	mux.HandleFunc("GET /gates", s.signedIn(s.gatesPage))
