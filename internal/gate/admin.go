@@ -9,6 +9,7 @@ import (
 	"shequ/internal/access"
 	"shequ/internal/auth"
 	"shequ/internal/errs"
+	"shequ/internal/ids"
 	"shequ/internal/store"
 )
 
@@ -54,7 +55,8 @@ func (s *Service) AddDevice(ctx context.Context, a Actor, au *auth.Service, gate
 	if name == "" {
 		name = g.Name + "终端"
 	}
-	username := "dev-" + strings.ToLower(g.Code) + "-" + time.Now().Format("150405")
+	id := ids.New()
+	username := "dev-" + strings.ToLower(g.Code) + "-" + id[len(id)-8:] // the random tail: unique per device
 	u, err := au.CreateUser(ctx, a.P, auth.NewUser{Username: username, DisplayName: name, Kind: store.KindAPI, Role: access.Device, NodeID: g.CommunityID}, a.IP)
 	if err != nil {
 		return "", err

@@ -188,6 +188,12 @@ func TestRegisterGateDeviceAndCourierList(t *testing.T) {
 	if tok == nil {
 		t.Fatalf("no token shown:\n%s", snippet(body))
 	}
+	// A second terminal at the same gate, at once: its own account and token.
+	_, body, _ = apptest.Do(t, staff, "POST", e.Server.URL+"/gates/manage/"+g+"/devices", url.Values{"name": {"西门测温门"}}, nil)
+	tok2 := regexp.MustCompile(`id="new-token" class="mono">(sq_[A-Za-z0-9_-]+)<`).FindStringSubmatch(body)
+	if tok2 == nil || tok2[1] == tok[1] {
+		t.Fatalf("second device at the same gate:\n%s", snippet(body))
+	}
 	// A courier on the list passes the new gate until the entry ends.
 	courierID := "11010519491231002X"
 	now := e.App.Store.Now().In(time.FixedZone("CST", 8*3600))
