@@ -214,14 +214,14 @@ func (s *Service) identify(ctx context.Context, g store.Gate, c Credential) (ide
 		if v == "" || len(v) > 64 {
 			return stranger, errBadCredential.OnField("value")
 		}
-		cred, err := s.Store.CredentialByValue(ctx, c.Kind, s.Keys.BlindIndex(v, "cred."+c.Kind))
+		h, err := s.Store.GateHolderByCredential(ctx, c.Kind, s.Keys.BlindIndex(v, "cred."+c.Kind), g.CommunityID)
 		if errs.Is(err, errs.NotFound) {
 			return stranger, nil
 		}
 		if err != nil {
 			return stranger, err
 		}
-		return s.person(ctx, g, cred.PersonID)
+		return s.rights(ctx, g, identified{personID: h.PersonID, name: h.Name, birth: h.BirthDate}, h.Residence)
 	case CredIDCard:
 		id, err := pii.ParseID(pii.DocResidentID, c.Value, s.Store.Now())
 		if err != nil {
@@ -284,11 +284,17 @@ func (s *Service) person(ctx context.Context, g store.Gate, personID string) (id
 	if err != nil {
 		return who, err
 	}
+	return s.rights(ctx, g, who, res)
+}
+
+// rights says how a known person may use this gate, given their residence
+// in its community ("resident", "tenant" or "").
+func (s *Service) rights(ctx context.Context, g store.Gate, who identified, res string) (identified, error) {
 	if res != "" {
 		who.kind, who.authorised = res, true
 		return who, nil
 	}
-	if _, ok, err := s.Store.ActiveListEntry(ctx, p.ID, g.CommunityID); err != nil {
+	if _, ok, err := s.Store.ActiveListEntry(ctx, who.personID, g.CommunityID); err != nil {
 		return who, err
 	} else if ok {
 		who.kind, who.authorised = "staff", true

@@ -306,20 +306,49 @@ func (tx *Tx) CreateConsent(ctx context.Context, personID, givenBy, guardian, ac
 // (a family household) or "tenant" (a rental household), or "".
 func (s *Store) Residence(ctx context.Context, personID, communityID string) (string, error) {
 	var kind string
-	err := s.queryRow(ctx, `SELECT h.kind FROM household_members m JOIN households h ON h.id = m.household_id
-		JOIN places r ON r.id = h.room_id WHERE m.person_id = $1 AND r.community_id = $2 AND h.ended_at IS NULL
-		AND (m.until IS NULL OR m.until >= $3) AND (m.since IS NULL OR m.since <= $3)
-		ORDER BY CASE h.kind WHEN 'family' THEN 0 ELSE 1 END LIMIT 1`, personID, communityID, s.Today()).Scan(&kind)
-	if err == sql.ErrNoRows {
-		return "", nil
-	}
+	err := s.queryRow(ctx, `SELECT COALESCE(`+householdKindSQL("$1", "$2", "$3")+`, '')`, personID, communityID, s.Today()).Scan(&kind)
 	if err != nil {
 		return "", s.classify(err)
 	}
-	if kind == "rental" {
-		return "tenant", nil
+	return residenceOf(kind), nil
+}
+
+// householdKindSQL is a subquery for the kind of household (family first)
+// a person lives in now in a community, NULL when none.
+func householdKindSQL(person, community, today string) string {
+	return `(SELECT h.kind FROM household_members m JOIN households h ON h.id = m.household_id
+		JOIN places r ON r.id = h.room_id WHERE m.person_id = ` + person + ` AND r.community_id = ` + community + ` AND h.ended_at IS NULL
+		AND (m.until IS NULL OR m.until >= ` + today + `) AND (m.since IS NULL OR m.since <= ` + today + `)
+		ORDER BY CASE h.kind WHEN 'family' THEN 0 ELSE 1 END LIMIT 1)`
+}
+
+func residenceOf(householdKind string) string {
+	switch householdKind {
+	case "":
+		return ""
+	case "rental":
+		return "tenant"
 	}
-	return "resident", nil
+	return "resident"
+}
+
+// GateHolder is who holds a card or plate and how they live in the
+// community of the gate where it is shown.
+type GateHolder struct {
+	PersonID, Name, BirthDate string
+	Residence                 string // as Residence
+}
+
+// GateHolderByCredential finds the holder of a live card or plate and
+// their residence in one query: the hot path of a gate decision.
+func (s *Store) GateHolderByCredential(ctx context.Context, kind, bidx, communityID string) (GateHolder, error) {
+	var h GateHolder
+	err := s.queryRow(ctx, `SELECT p.id, p.name, COALESCE(p.birth_date, ''), COALESCE(`+householdKindSQL("p.id", "$3", "$4")+`, '')
+		FROM credentials c JOIN persons p ON p.id = c.person_id
+		WHERE c.kind = $1 AND c.value_bidx = $2 AND c.revoked_at IS NULL AND (c.valid_until IS NULL OR c.valid_until > $5)
+		ORDER BY c.created_at DESC LIMIT 1`, kind, bidx, communityID, s.Today(), ms(s.now())).Scan(&h.PersonID, &h.Name, &h.BirthDate, &h.Residence)
+	h.Residence = residenceOf(h.Residence)
+	return h, s.classify(err)
 }
 
 // ListEntry is a time-boxed right to pass a community's gates.
