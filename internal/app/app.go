@@ -214,6 +214,7 @@ func (a *App) startMQTT(ctx context.Context) error {
 		<-ctx.Done()
 		b.Close()
 	}()
+	a.Gates.Commands = b
 	a.Log.Info("MQTT bridge started", "broker", a.Cfg.MQTTBroker, "listen", b.Addr())
 	return nil
 }

@@ -95,6 +95,9 @@ type Heartbeat struct {
 type HeartbeatResponse struct {
 	ServerTime time.Time `json:"server_time"`
 	OpenNow    bool      `json:"open_now,omitempty"` // a remote open is pending
+	// OpenAt is when that open was asked for; the same time is in the MQTT
+	// "open" command, so a device that got both opens once.
+	OpenAt time.Time `json:"open_at,omitzero"`
 }
 
 // SyncChange is one credential added or removed since a cursor, so a

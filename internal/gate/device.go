@@ -98,15 +98,43 @@ func (s *Service) Heartbeat(ctx context.Context, userID string, hb Heartbeat) (H
 		return HeartbeatResponse{}, err
 	}
 	now := s.Store.Now()
-	var open bool
+	var asked time.Time
 	err = s.Store.Write(ctx, func(tx *store.Tx) error {
 		var back bool
-		if back, open, err = tx.TouchDevice(ctx, dev.ID, now); err != nil || !back {
+		if back, asked, err = tx.TouchDevice(ctx, dev.ID, now); err != nil || !back {
 			return err
 		}
 		return tx.CloseOfflineAlarms(ctx, dev.ID)
 	})
-	return HeartbeatResponse{ServerTime: now, OpenNow: open}, err
+	return HeartbeatResponse{ServerTime: now, OpenNow: !asked.IsZero(), OpenAt: asked}, err
+}
+
+// Commander sends commands to devices connected over MQTT.
+type Commander interface {
+	Command(deviceID string, payload any) error
+}
+
+// RequestOpen asks a gate's devices to open: at once over MQTT when a
+// bridge runs, and with the next heartbeat reply in any case. Devices
+// recognise the two as one request by its time. The caller's tx also
+// carries its audit entry; push is called after the commit.
+func (s *Service) RequestOpen(ctx context.Context, tx *store.Tx, devices []store.Device) (push func(), err error) {
+	at := s.Store.Now().Truncate(time.Millisecond)
+	for _, d := range devices {
+		if err := tx.RequestOpen(ctx, d.ID, at); err != nil {
+			return nil, err
+		}
+	}
+	return func() {
+		if s.Commands == nil {
+			return
+		}
+		for _, d := range devices {
+			if err := s.Commands.Command(d.UserID, map[string]any{"cmd": "open", "at": at.UTC()}); err != nil {
+				s.Log.Warn("remote open over MQTT", "device", d.ID, "err", err.Error())
+			}
+		}
+	}, nil
 }
 
 // Sync pages credential changes after a cursor, for offline decisions:

@@ -27,6 +27,9 @@ type Service struct {
 	Log   *slog.Logger
 	// IDIndex is the ledger's blind index of identity numbers.
 	IDIndex func(t pii.DocType, number string) string
+	// Commands reaches devices over MQTT when the bridge runs (set before
+	// serving), else nil.
+	Commands Commander
 
 	rec *recorder
 	ing *committer

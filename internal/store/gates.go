@@ -123,16 +123,19 @@ func (s *Store) GateDevices(ctx context.Context, gateID string) ([]Device, error
 
 // TouchDevice records that a device was heard from; it reports whether the
 // device had been marked offline (so the caller can clear the alarm), and
-// hands over (and clears) a pending remote open.
-func (tx *Tx) TouchDevice(ctx context.Context, id string, at time.Time) (wasOffline, open bool, err error) {
+// hands over (and clears) a pending remote open: when it was asked for, or
+// the zero time when none is pending or it has lapsed.
+func (tx *Tx) TouchDevice(ctx context.Context, id string, at time.Time) (wasOffline bool, openAsked time.Time, err error) {
 	var off, op int
 	var asked sql.NullInt64
 	if err := tx.queryRow(ctx, `SELECT offline, open_pending, open_requested_at FROM devices WHERE id = $1`, id).Scan(&off, &op, &asked); err != nil {
-		return false, false, tx.s.classify(err)
+		return false, time.Time{}, tx.s.classify(err)
 	}
 	_, err = tx.exec(ctx, `UPDATE devices SET last_seen_at = $1, offline = 0, open_pending = 0 WHERE id = $2`, ms(at), id)
-	open = op != 0 && asked.Valid && at.Sub(time.UnixMilli(asked.Int64)) <= OpenRequestTTL
-	return off != 0, open, err
+	if op != 0 && asked.Valid && at.Sub(time.UnixMilli(asked.Int64)) <= OpenRequestTTL {
+		openAsked = time.UnixMilli(asked.Int64).UTC()
+	}
+	return off != 0, openAsked, err
 }
 
 // OpenRequestTTL is how long a remote open waits for the device's next
@@ -147,9 +150,10 @@ func (tx *Tx) CloseOfflineAlarms(ctx context.Context, deviceID string) error {
 	return err
 }
 
-// RequestOpen marks a remote open for a device's next heartbeat.
-func (tx *Tx) RequestOpen(ctx context.Context, deviceID string) error {
-	_, err := tx.exec(ctx, `UPDATE devices SET open_pending = 1, open_requested_at = $1 WHERE id = $2`, ms(tx.Now()), deviceID)
+// RequestOpen marks a remote open, asked for at, for a device's next
+// heartbeat.
+func (tx *Tx) RequestOpen(ctx context.Context, deviceID string, at time.Time) error {
+	_, err := tx.exec(ctx, `UPDATE devices SET open_pending = 1, open_requested_at = $1 WHERE id = $2`, ms(at), deviceID)
 	return err
 }
 

@@ -257,21 +257,30 @@ func TestRemoteOpenReachesTheDeviceOnlyWhileFresh(t *testing.T) {
 			t.Fatalf("remote open: %d\n%s", st, snippet(body))
 		}
 	}
+	var hb gate.HeartbeatResponse
 	opens := func() bool {
 		t.Helper()
 		st, raw := postJSON(t, e, "/api/device/v1/heartbeat", tok, `{}`)
 		if st != 200 {
 			t.Fatalf("heartbeat: %d %s", st, raw)
 		}
-		var hb gate.HeartbeatResponse
+		hb = gate.HeartbeatResponse{}
 		if err := json.Unmarshal([]byte(raw), &hb); err != nil {
 			t.Fatal(err)
 		}
 		return hb.OpenNow
 	}
+	// Devices on MQTT are told at once, with the same request time.
+	sent := &sentCommands{}
+	e.App.Gates.Commands = sent
 	open()
 	if !opens() {
 		t.Fatal("the device was not told to open")
+	}
+	var userID string
+	store.RawForTest(e.App.Store).QueryRow(`SELECT user_id FROM devices WHERE gate_id = $1`, gateID).Scan(&userID)
+	if len(sent.to) != 1 || sent.to[0] != userID || sent.payload[0]["cmd"] != "open" || !sent.payload[0]["at"].(time.Time).Equal(hb.OpenAt) {
+		t.Fatalf("MQTT command %v %v, heartbeat open_at %v", sent.to, sent.payload, hb.OpenAt)
 	}
 	if opens() {
 		t.Fatal("one remote open opened the gate twice")
@@ -282,4 +291,17 @@ func TestRemoteOpenReachesTheDeviceOnlyWhileFresh(t *testing.T) {
 	if opens() {
 		t.Fatal("a stale remote open reached the device")
 	}
+}
+
+// sentCommands keeps what the gate service sends to MQTT devices (the
+// bridge's own publishing is tested against Mosquitto in mqttbridge).
+type sentCommands struct {
+	to      []string
+	payload []map[string]any
+}
+
+func (c *sentCommands) Command(deviceID string, payload any) error {
+	c.to = append(c.to, deviceID)
+	c.payload = append(c.payload, payload.(map[string]any))
+	return nil
 }

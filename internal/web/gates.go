@@ -331,12 +331,15 @@ func (s *Server) remoteOpen(w http.ResponseWriter, r *http.Request) {
 		s.deny(w, r, "gate.open", "gate", g.ID, g.CommunityID)
 		return
 	}
-	ds, _ := s.Store.GateDevices(r.Context(), g.ID)
+	ds, err := s.Store.GateDevices(r.Context(), g.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var push func()
 	err = s.Store.Write(r.Context(), func(tx *store.Tx) error {
-		for _, d := range ds {
-			if err := tx.RequestOpen(r.Context(), d.ID); err != nil {
-				return err
-			}
+		if push, err = s.Gates.RequestOpen(r.Context(), tx, ds); err != nil {
+			return err
 		}
 		return s.Audit.Append(r.Context(), tx, &store.AuditEntry{ActorID: rq.p.UserID, ActorName: rq.p.Name, Action: "gate.remote_open",
 			TargetType: "gate", TargetID: g.ID, NodeID: g.CommunityID, IP: rq.ip, Detail: audit.Detail("reason", r.PostFormValue("reason"))})
@@ -345,6 +348,7 @@ func (s *Server) remoteOpen(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	push()
 	http.Redirect(w, r, "/gates", http.StatusSeeOther)
 }
 
