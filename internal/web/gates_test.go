@@ -340,6 +340,11 @@ func TestStaffIssuesAndRevokesCards(t *testing.T) {
 	if !strings.Contains(body, "已吊销") || strings.Contains(body, revoke) {
 		t.Fatalf("the revoked card on the page:\n%s", snippet(body))
 	}
+	// Both changes are in the person's history, with the value masked.
+	_, body, _ = apptest.Do(t, staff, "GET", e.Server.URL+"/ledger/persons/"+personID, nil, nil)
+	if !strings.Contains(body, "添加了通行凭证") || !strings.Contains(body, "撤销了通行凭证") || strings.Contains(body, oldCard) {
+		t.Fatalf("the person's history:\n%s", snippet(body))
+	}
 }
 
 // anotherResident finds a village resident other than personID.
