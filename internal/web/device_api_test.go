@@ -47,6 +47,18 @@ func postJSON(t *testing.T, e *apptest.Env, path, token, body string) (int, stri
 	return resp.StatusCode, b.String()
 }
 
+// decideAt asks, as a device, whether credential c may pass at 36.5 °C.
+func decideAt(t *testing.T, e *apptest.Env, token string, c gate.Credential) gate.DecideResponse {
+	t.Helper()
+	body, _ := json.Marshal(gate.DecideRequest{Credential: c, TemperatureC: 36.5})
+	st, raw := postJSON(t, e, "/api/device/v1/decide", token, string(body))
+	var r gate.DecideResponse
+	if err := json.Unmarshal([]byte(raw), &r); st != 200 || err != nil {
+		t.Fatalf("decide: %d %s", st, raw)
+	}
+	return r
+}
+
 // aCard returns a card number of a village resident who lives there now.
 func aCard(t *testing.T, e *apptest.Env) (string, string) {
 	t.Helper()

@@ -203,10 +203,7 @@ func TestRegisterGateDeviceAndCourierList(t *testing.T) {
 		t.Fatalf("list entry: %d\n%s", st, snippet(body))
 	}
 	decide := func() gate.DecideResponse {
-		_, raw := postJSON(t, e, "/api/device/v1/decide", tok[1], `{"credential":{"kind":"idcard","value":"`+courierID+`"},"temperature":36.5}`)
-		var r gate.DecideResponse
-		json.Unmarshal([]byte(raw), &r)
-		return r
+		return decideAt(t, e, tok[1], gate.Credential{Kind: "idcard", Value: courierID})
 	}
 	if r := decide(); r.Outcome != "allow" {
 		t.Fatalf("courier on the list: %+v", r)
@@ -248,12 +245,7 @@ func TestResidentPassAndVisitorInvitation(t *testing.T) {
 	if status != 200 || vcode == nil {
 		t.Fatalf("invite: %d\n%s", status, snippet(body))
 	}
-	decide := func(v string) gate.DecideResponse {
-		_, raw := postJSON(t, e, "/api/device/v1/decide", tok, `{"credential":{"kind":"qr","value":"`+v+`"},"temperature":36.5}`)
-		var r gate.DecideResponse
-		json.Unmarshal([]byte(raw), &r)
-		return r
-	}
+	decide := func(v string) gate.DecideResponse { return decideAt(t, e, tok, gate.Credential{Kind: "qr", Value: v}) }
 	if r := decide(vcode[1]); r.Outcome != "allow" {
 		t.Fatalf("visitor pass at the gate: %+v", r)
 	}
@@ -276,10 +268,7 @@ func TestStaffIssuesAndRevokesCards(t *testing.T) {
 	oldCard, personID := aCard(t, e)
 	tok := deviceToken(t, e, "FL-S-TURNSTILE")
 	decide := func(card string) gate.DecideResponse {
-		_, raw := postJSON(t, e, "/api/device/v1/decide", tok, `{"credential":{"kind":"card","value":"`+card+`"},"temperature":36.5}`)
-		var r gate.DecideResponse
-		json.Unmarshal([]byte(raw), &r)
-		return r
+		return decideAt(t, e, tok, gate.Credential{Kind: "card", Value: card})
 	}
 	page := e.Server.URL + "/ledger/persons/" + personID + "/face"
 	if st, body, _ := apptest.Do(t, staff, "POST", e.Server.URL+"/ledger/persons/"+personID+"/credentials",
@@ -379,12 +368,8 @@ func TestRevokingAFaceWithdrawsConsentAndErasesIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok := deviceToken(t, e, "FL-S-TURNSTILE")
-	body, _ := json.Marshal(gate.DecideRequest{Credential: gate.Credential{Kind: "face", Descriptor: desc, Model: model}, TemperatureC: 36.5})
 	decide := func() gate.DecideResponse {
-		_, raw := postJSON(t, e, "/api/device/v1/decide", tok, string(body))
-		var r gate.DecideResponse
-		json.Unmarshal([]byte(raw), &r)
-		return r
+		return decideAt(t, e, tok, gate.Credential{Kind: "face", Descriptor: desc, Model: model})
 	}
 	if r := decide(); r.Outcome != "allow" || r.PersonID != personID {
 		t.Fatalf("enrolled face: %+v", r)

@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/url"
 	"strings"
 	"testing"
@@ -18,12 +17,7 @@ func TestPolicyEditorPreviewAndVersions(t *testing.T) {
 	comm, _ := e.App.Store.OrgNodeByCode(context.Background(), "610402011002")
 	card, _ := aCard(t, e)
 	tok := deviceToken(t, e, "FL-S-TURNSTILE")
-	decide := func() gate.DecideResponse {
-		_, raw := postJSON(t, e, "/api/device/v1/decide", tok, `{"credential":{"kind":"card","value":"`+card+`"},"temperature":36.5}`)
-		var r gate.DecideResponse
-		json.Unmarshal([]byte(raw), &r)
-		return r
-	}
+	decide := func() gate.DecideResponse { return decideAt(t, e, tok, gate.Credential{Kind: "card", Value: card}) }
 	if r := decide(); r.Outcome != "allow" {
 		t.Fatalf("under the default policy: %+v", r)
 	}
