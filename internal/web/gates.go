@@ -189,11 +189,7 @@ func (s *Server) visitorRegister(w http.ResponseWriter, r *http.Request) {
 		s.deny(w, r, "gate.operate", "gate", g.ID, g.CommunityID)
 		return
 	}
-	from, _ := time.ParseInLocation("2006-01-02T15:04", r.PostFormValue("from"), shanghai)
-	until, _ := time.ParseInLocation("2006-01-02T15:04", r.PostFormValue("until"), shanghai)
-	if from.IsZero() {
-		from = s.Store.Now()
-	}
+	from, until := s.visitWindow(r)
 	v, code, err := s.Gates.RegisterVisitor(r.Context(), gate.Actor{P: rq.p, IP: rq.ip}, gate.VisitorInput{CommunityID: g.CommunityID,
 		Name: r.PostFormValue("name"), IDNumber: r.PostFormValue("id_number"), Phone: r.PostFormValue("phone"),
 		Reason: r.PostFormValue("reason") + " " + r.PostFormValue("host"), From: from, Until: until, By: "booth"})

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"time"
 
 	"shequ/internal/access"
 	"shequ/internal/errs"
@@ -135,8 +134,7 @@ func (s *Server) listEntryCreate(w http.ResponseWriter, r *http.Request) {
 		}
 		personID = p.ID
 	}
-	from, _ := time.ParseInLocation("2006-01-02T15:04", r.PostFormValue("from"), shanghai)
-	until, _ := time.ParseInLocation("2006-01-02T15:04", r.PostFormValue("until"), shanghai)
+	from, until := parseLocal(r.PostFormValue("from")), parseLocal(r.PostFormValue("until"))
 	if _, err := s.Gates.AddListEntry(ctx, gate.Actor{P: rq.p, IP: rq.ip}, r.PostFormValue("community"), personID, r.PostFormValue("kind"),
 		from, until, r.PostFormValue("note")); err != nil {
 		s.gateAdminError(w, r, err)

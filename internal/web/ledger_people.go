@@ -283,10 +283,8 @@ func (s *Server) personHealth(w http.ResponseWriter, r *http.Request) {
 	var err error
 	switch r.PathValue("kind") {
 	case "test":
-		sampled, _ := time.ParseInLocation("2006-01-02T15:04", f("sampled_at"), shanghai)
-		resultAt, _ := time.ParseInLocation("2006-01-02T15:04", f("result_at"), shanghai)
-		err = s.Ledger.AddTest(ctx, a, store.HealthTest{PersonID: id, Kind: f("kind"), Result: f("result"), SampledAt: sampled,
-			ResultAt: resultAt, Institution: f("institution")})
+		err = s.Ledger.AddTest(ctx, a, store.HealthTest{PersonID: id, Kind: f("kind"), Result: f("result"), SampledAt: parseLocal(f("sampled_at")),
+			ResultAt: parseLocal(f("result_at")), Institution: f("institution")})
 	case "vaccination":
 		dose, _ := strconv.Atoi(f("dose"))
 		err = s.Ledger.AddVaccination(ctx, a, store.Vaccination{PersonID: id, Vaccine: f("vaccine"), Dose: dose, GivenOn: f("given_on"),

@@ -14,30 +14,42 @@ import (
 	"shequ/internal/store"
 )
 
-// residentSelf finds the ledger person and community behind a resident
-// account (matched by the phone the account was registered with).
-func (s *Server) residentSelf(r *http.Request) (store.Person, store.Membership, error) {
+// residentHome finds the ledger person, their current membership and its
+// room behind a resident account (matched by the phone the account was
+// registered with).
+func (s *Server) residentHome(r *http.Request) (store.Person, store.Membership, store.Place, error) {
 	rq := reqOf(r)
 	if rq.user.Kind != store.KindResident || rq.user.PhoneBidx == "" {
-		return store.Person{}, store.Membership{}, errs.E(errs.Forbidden, "err.forbidden")
+		return store.Person{}, store.Membership{}, store.Place{}, errs.E(errs.Forbidden, "err.forbidden")
 	}
 	ps, err := s.Store.PersonsByPhoneBidx(r.Context(), rq.user.PhoneBidx)
 	if err != nil {
-		return store.Person{}, store.Membership{}, err
+		return store.Person{}, store.Membership{}, store.Place{}, err
 	}
 	today := s.Store.Today()
 	for _, p := range ps {
 		ms, err := s.Store.Memberships(r.Context(), p.ID)
 		if err != nil {
-			return p, store.Membership{}, err
+			return p, store.Membership{}, store.Place{}, err
 		}
 		for _, m := range ms {
 			if m.Until == "" || m.Until >= today {
-				return p, m, nil
+				room, _, err := s.Store.Place(r.Context(), m.RoomID)
+				return p, m, room, err
 			}
 		}
 	}
-	return store.Person{}, store.Membership{}, errs.E(errs.NotFound, "err.me.not_in_ledger")
+	return store.Person{}, store.Membership{}, store.Place{}, errs.E(errs.NotFound, "err.me.not_in_ledger")
+}
+
+// visitWindow reads a visit's from/until fields (local time); an empty
+// start means now.
+func (s *Server) visitWindow(r *http.Request) (from, until time.Time) {
+	from, until = parseLocal(r.PostFormValue("from")), parseLocal(r.PostFormValue("until"))
+	if from.IsZero() {
+		from = s.Store.Now()
+	}
+	return from, until
 }
 
 func qrDataURL(text string) (template.URL, error) {
@@ -55,12 +67,7 @@ func (s *Server) myPass(w http.ResponseWriter, r *http.Request) {
 		s.deny(w, r, "self.service", "", "", "")
 		return
 	}
-	p, m, err := s.residentSelf(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	room, _, err := s.Store.Place(r.Context(), m.RoomID)
+	p, m, room, err := s.residentHome(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -71,8 +78,8 @@ func (s *Server) myPass(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, "me_pass", map[string]any{"Person": p, "Address": m.Address, "QR": qr, "Code": code,
-		"Until": s.Store.Now().Add(time.Minute), "Now": s.Store.Now().In(shanghai).Format("2006-01-02T15:04"),
+	s.render(w, r, "me_pass", map[string]any{"Person": p, "Address": m.Address, "QR": qr,
+		"Now":   s.Store.Now().In(shanghai).Format("2006-01-02T15:04"),
 		"Later": s.Store.Now().Add(4 * time.Hour).In(shanghai).Format("2006-01-02T15:04")})
 }
 
@@ -80,21 +87,12 @@ func (s *Server) myPass(w http.ResponseWriter, r *http.Request) {
 // visit's window.
 func (s *Server) myVisitor(w http.ResponseWriter, r *http.Request) {
 	rq := reqOf(r)
-	p, m, err := s.residentSelf(r)
+	p, _, room, err := s.residentHome(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	room, _, err := s.Store.Place(r.Context(), m.RoomID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	from, _ := time.ParseInLocation("2006-01-02T15:04", r.PostFormValue("from"), shanghai)
-	until, _ := time.ParseInLocation("2006-01-02T15:04", r.PostFormValue("until"), shanghai)
-	if from.IsZero() {
-		from = s.Store.Now()
-	}
+	from, until := s.visitWindow(r)
 	v, code, err := s.Gates.RegisterVisitor(r.Context(), gate.Actor{P: rq.p, IP: rq.ip}, gate.VisitorInput{CommunityID: room.CommunityID,
 		HostRoomID: room.ID, HostPersonID: p.ID, Name: r.PostFormValue("name"), IDNumber: r.PostFormValue("id_number"),
 		Phone: r.PostFormValue("phone"), Reason: r.PostFormValue("reason"), From: from, Until: until, By: "resident"})

@@ -54,12 +54,7 @@ func policyForm(f url.Values) policy.Policy {
 		p.Visitors.NeedTest = f.Get("visitors_need_test") == "1"
 		p.Strangers = policy.Outcome(f.Get("strangers"))
 	}
-	if t, err := time.ParseInLocation("2006-01-02T15:04", f.Get("valid_from"), shanghai); err == nil {
-		p.ValidFrom = t
-	}
-	if t, err := time.ParseInLocation("2006-01-02T15:04", f.Get("valid_to"), shanghai); err == nil {
-		p.ValidTo = t
-	}
+	p.ValidFrom, p.ValidTo = parseLocal(f.Get("valid_from")), parseLocal(f.Get("valid_to"))
 	return p
 }
 

@@ -16,6 +16,13 @@ func parseDate(s string) (time.Time, bool) {
 	return t, err == nil
 }
 
+// parseLocal reads a datetime-local field (Beijing time); the zero time
+// when empty or malformed.
+func parseLocal(s string) time.Time {
+	t, _ := time.ParseInLocation("2006-01-02T15:04", s, shanghai)
+	return t
+}
+
 func atoiDefault(s string, d int) int {
 	n, err := strconv.Atoi(s)
 	if err != nil {
