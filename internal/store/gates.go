@@ -19,7 +19,7 @@ type Gate struct {
 type Device struct {
 	ID, GateID, UserID, Name string
 	LastSeen                 time.Time
-	Offline, OpenPending     bool
+	Offline                  bool
 }
 
 const gateCols = `g.id, g.community_id, COALESCE(g.site_id, ''), g.code, g.name, g.kind, n.path`
@@ -83,14 +83,14 @@ func (tx *Tx) CreateDevice(ctx context.Context, d *Device) error {
 	return err
 }
 
-const deviceCols = `d.id, d.gate_id, d.user_id, d.name, d.last_seen_at, d.offline, d.open_pending`
+const deviceCols = `d.id, d.gate_id, d.user_id, d.name, d.last_seen_at, d.offline`
 
 func scanDevice(sc interface{ Scan(...any) error }, extra ...any) (Device, error) {
 	var d Device
 	var seen sql.NullInt64
-	var off, open int
-	err := sc.Scan(append([]any{&d.ID, &d.GateID, &d.UserID, &d.Name, &seen, &off, &open}, extra...)...)
-	d.LastSeen, d.Offline, d.OpenPending = fromMS(seen), off != 0, open != 0
+	var off int
+	err := sc.Scan(append([]any{&d.ID, &d.GateID, &d.UserID, &d.Name, &seen, &off}, extra...)...)
+	d.LastSeen, d.Offline = fromMS(seen), off != 0
 	return d, err
 }
 
@@ -126,13 +126,13 @@ func (s *Store) GateDevices(ctx context.Context, gateID string) ([]Device, error
 // hands over (and clears) a pending remote open: when it was asked for, or
 // the zero time when none is pending or it has lapsed.
 func (tx *Tx) TouchDevice(ctx context.Context, id string, at time.Time) (wasOffline bool, openAsked time.Time, err error) {
-	var off, op int
+	var off int
 	var asked sql.NullInt64
-	if err := tx.queryRow(ctx, `SELECT offline, open_pending, open_requested_at FROM devices WHERE id = $1`, id).Scan(&off, &op, &asked); err != nil {
+	if err := tx.queryRow(ctx, `SELECT offline, open_requested_at FROM devices WHERE id = $1`, id).Scan(&off, &asked); err != nil {
 		return false, time.Time{}, tx.s.classify(err)
 	}
-	_, err = tx.exec(ctx, `UPDATE devices SET last_seen_at = $1, offline = 0, open_pending = 0 WHERE id = $2`, ms(at), id)
-	if op != 0 && asked.Valid && at.Sub(time.UnixMilli(asked.Int64)) <= OpenRequestTTL {
+	_, err = tx.exec(ctx, `UPDATE devices SET last_seen_at = $1, offline = 0, open_requested_at = NULL WHERE id = $2`, ms(at), id)
+	if asked.Valid && at.Sub(time.UnixMilli(asked.Int64)) <= OpenRequestTTL {
 		openAsked = time.UnixMilli(asked.Int64).UTC()
 	}
 	return off != 0, openAsked, err
@@ -153,7 +153,7 @@ func (tx *Tx) CloseOfflineAlarms(ctx context.Context, deviceID string) error {
 // RequestOpen marks a remote open, asked for at, for a device's next
 // heartbeat.
 func (tx *Tx) RequestOpen(ctx context.Context, deviceID string, at time.Time) error {
-	_, err := tx.exec(ctx, `UPDATE devices SET open_pending = 1, open_requested_at = $1 WHERE id = $2`, ms(at), deviceID)
+	_, err := tx.exec(ctx, `UPDATE devices SET open_requested_at = $1 WHERE id = $2`, ms(at), deviceID)
 	return err
 }
 
