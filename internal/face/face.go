@@ -150,22 +150,6 @@ func (x *Index) Put(gallery, personID, faceID string, d []float32, model string)
 
 func newGallery() *gallery { return &gallery{row: map[string]int{}} }
 
-// Remove deletes one enrolled face. Unknown ids are ignored.
-func (x *Index) Remove(gallery, faceID string) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	g := x.g[gallery]
-	if g == nil {
-		return
-	}
-	if i, ok := g.row[faceID]; ok {
-		g.removeRow(i)
-	}
-	if g.len() == 0 {
-		delete(x.g, gallery)
-	}
-}
-
 // Forget deletes one enrolled face from whichever gallery holds it.
 func (x *Index) Forget(faceID string) {
 	x.mu.Lock()
@@ -177,25 +161,6 @@ func (x *Index) Forget(faceID string) {
 				delete(x.g, id)
 			}
 		}
-	}
-}
-
-// RemovePerson deletes all faces of one person in gallery.
-func (x *Index) RemovePerson(gallery, personID string) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	g := x.g[gallery]
-	if g == nil {
-		return
-	}
-	// Backwards, so the row swapped in from the end has been checked.
-	for i := g.len() - 1; i >= 0; i-- {
-		if g.person[i] == personID {
-			g.removeRow(i)
-		}
-	}
-	if g.len() == 0 {
-		delete(x.g, gallery)
 	}
 }
 

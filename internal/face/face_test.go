@@ -300,10 +300,9 @@ func TestRemove(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	x.Remove("g", "f0") // first row: the last row moves into its place
-	x.Remove("g", "f9") // now-last row... or wherever it went
-	x.Remove("g", "nope")
-	x.Remove("nogallery", "f1")
+	x.Forget("f0") // first row: the last row moves into its place
+	x.Forget("f9") // now-last row... or wherever it went
+	x.Forget("nope")
 	if n := x.Len("g"); n != 8 {
 		t.Fatalf("Len = %d, want 8", n)
 	}
@@ -318,9 +317,11 @@ func TestRemove(t *testing.T) {
 		}
 	}
 	// p1 had f1, f4, f7.
-	x.RemovePerson("g", "p1")
+	for _, id := range []string{"f1", "f4", "f7"} {
+		x.Forget(id)
+	}
 	if n := x.Len("g"); n != 5 {
-		t.Fatalf("Len = %d after RemovePerson, want 5", n)
+		t.Fatalf("Len = %d after forgetting p1's faces, want 5", n)
 	}
 	for id, d := range ds {
 		m := x.Match("g", d, testModel)
@@ -332,8 +333,8 @@ func TestRemove(t *testing.T) {
 			t.Fatalf("%s: %+v", id, m)
 		}
 	}
-	for _, p := range []string{"p0", "p2"} {
-		x.RemovePerson("g", p)
+	for _, id := range []string{"f2", "f3", "f5", "f6", "f8"} {
+		x.Forget(id)
 	}
 	if n := x.Len("g"); n != 0 {
 		t.Fatalf("Len = %d, want 0", n)
@@ -369,9 +370,9 @@ func TestConcurrentPutMatch(t *testing.T) {
 				}
 				switch i % 7 {
 				case 3:
-					x.Remove("g", id)
+					x.Forget(id)
 				case 6:
-					x.RemovePerson("g", fmt.Sprintf("p%d", w))
+					x.Forget(fmt.Sprintf("w%d-%d", w, (i+25)%50))
 				}
 			}
 		})
