@@ -3,6 +3,7 @@ package gate
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"math"
 	"strings"
@@ -34,8 +35,13 @@ type Service struct {
 	rec *recorder
 	ing *committer
 
+	// Lookups remembered between decisions (see memo).
+	devices *memo[deviceInfo] // by api user id
+	holders *memo[identified] // by credential and community
+	people  *memo[identified] // by person and community
+	facts   *memo[store.GateFacts]
+
 	mu       sync.RWMutex
-	devices  map[string]deviceInfo // api user id → device and gate
 	policies []storedPolicy
 	loadedAt time.Time
 }
@@ -54,7 +60,10 @@ type storedPolicy struct {
 func (s *Service) Start(ctx context.Context) error {
 	s.rec = newRecorder(s.Store, s.Log)
 	s.ing = newCommitter(s.Store)
-	s.devices = map[string]deviceInfo{}
+	s.devices = newMemo[deviceInfo](s.Store, deviceTables...)
+	s.holders = newMemo[identified](s.Store, identityTables...)
+	s.people = newMemo[identified](s.Store, identityTables...)
+	s.facts = newMemo[store.GateFacts](s.Store, healthTables...)
 	if err := s.ReloadPolicies(ctx); err != nil {
 		return err
 	}
@@ -82,23 +91,14 @@ var screenText = map[string]string{
 
 // DeviceFor resolves an authenticated device account to its device and gate.
 func (s *Service) DeviceFor(ctx context.Context, userID string) (store.Device, store.Gate, error) {
-	s.mu.RLock()
-	di, ok := s.devices[userID]
-	s.mu.RUnlock()
-	if ok {
-		return di.dev, di.gate, nil
-	}
-	d, g, err := s.Store.DeviceByUser(ctx, userID)
-	if err != nil {
+	di, err := s.devices.get(userID, func() (deviceInfo, error) {
+		d, g, err := s.Store.DeviceByUser(ctx, userID)
 		if errs.Is(err, errs.NotFound) {
-			return d, g, errs.E(errs.Forbidden, "err.gate.not_a_device")
+			err = errs.E(errs.Forbidden, "err.gate.not_a_device")
 		}
-		return d, g, err
-	}
-	s.mu.Lock()
-	s.devices[userID] = deviceInfo{dev: d, gate: g}
-	s.mu.Unlock()
-	return d, g, nil
+		return deviceInfo{dev: d, gate: g}, err
+	})
+	return di.dev, di.gate, err
 }
 
 // identified is who stands at the gate.
@@ -217,14 +217,17 @@ func (s *Service) identify(ctx context.Context, g store.Gate, c Credential) (ide
 		if v == "" || len(v) > 64 {
 			return stranger, errBadCredential.OnField("value")
 		}
-		h, err := s.Store.GateHolderByCredential(ctx, c.Kind, s.Keys.BlindIndex(v, "cred."+c.Kind), g.CommunityID)
-		if errs.Is(err, errs.NotFound) {
-			return stranger, nil
-		}
-		if err != nil {
-			return stranger, err
-		}
-		return s.rights(ctx, g, identified{personID: h.PersonID, name: h.Name, birth: h.BirthDate}, h.Residence)
+		bidx := s.Keys.BlindIndex(v, "cred."+c.Kind)
+		return s.holders.get(c.Kind+"|"+bidx+"|"+g.CommunityID, func() (identified, error) {
+			h, err := s.Store.GateHolderByCredential(ctx, c.Kind, bidx, g.CommunityID)
+			if errs.Is(err, errs.NotFound) {
+				return stranger, nil
+			}
+			if err != nil {
+				return stranger, err
+			}
+			return s.rights(ctx, g, identified{personID: h.PersonID, name: h.Name, birth: h.BirthDate}, h.Residence)
+		})
 	case CredIDCard:
 		id, err := pii.ParseID(pii.DocResidentID, c.Value, s.Store.Now())
 		if err != nil {
@@ -278,16 +281,18 @@ func normalizeValue(kind, v string) string {
 
 // person finds how a known person may use this gate.
 func (s *Service) person(ctx context.Context, g store.Gate, personID string) (identified, error) {
-	p, err := s.Store.Person(ctx, personID)
-	if err != nil {
-		return identified{kind: "stranger"}, nil
-	}
-	who := identified{personID: p.ID, name: p.Name, birth: p.BirthDate}
-	res, err := s.Store.Residence(ctx, p.ID, g.CommunityID)
-	if err != nil {
-		return who, err
-	}
-	return s.rights(ctx, g, who, res)
+	return s.people.get(personID+"|"+g.CommunityID, func() (identified, error) {
+		p, err := s.Store.Person(ctx, personID)
+		if err != nil {
+			return identified{kind: "stranger"}, nil
+		}
+		who := identified{personID: p.ID, name: p.Name, birth: p.BirthDate}
+		res, err := s.Store.Residence(ctx, p.ID, g.CommunityID)
+		if err != nil {
+			return who, err
+		}
+		return s.rights(ctx, g, who, res)
+	})
 }
 
 // rights says how a known person may use this gate, given their residence
@@ -321,8 +326,12 @@ func (s *Service) subject(ctx context.Context, p *policy.Policy, who identified)
 		d := policy.Default()
 		p = &d
 	}
-	f, err := s.Store.LoadGateFacts(ctx, who.personID, len(p.AcceptedColours) > 0, p.TestWindow > 0 || p.Visitors.NeedTest,
-		p.MinDoses > 0, len(p.DenyMonitoring)+len(p.ReviewMonitoring) > 0)
+	codes, tests := len(p.AcceptedColours) > 0, p.TestWindow > 0 || p.Visitors.NeedTest
+	doses, monitoring := p.MinDoses > 0, len(p.DenyMonitoring)+len(p.ReviewMonitoring) > 0
+	key := fmt.Sprint(who.personID, codes, tests, doses, monitoring)
+	f, err := s.facts.get(key, func() (store.GateFacts, error) {
+		return s.Store.LoadGateFacts(ctx, who.personID, codes, tests, doses, monitoring)
+	})
 	if err != nil {
 		return sub, err
 	}

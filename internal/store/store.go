@@ -44,6 +44,8 @@ type Store struct {
 	// than running it on the hot paths (gate decisions, lookups).
 	stmtMu sync.RWMutex
 	stmts  map[string]*sql.Stmt
+
+	writes writeCounters
 }
 
 // maxStmts bounds the statement cache; queries built with variable IN
@@ -164,8 +166,9 @@ type Tx struct {
 	// A statement run a second time in one transaction is prepared and
 	// kept until the transaction ends: bulk writes (imports, the demo)
 	// then skip parsing the SQL for every row.
-	seen  map[string]bool
-	stmts map[string]*sql.Stmt
+	seen    map[string]bool
+	stmts   map[string]*sql.Stmt
+	written map[string]bool // tables written, for Changes
 }
 
 // Write runs fn in one transaction and commits when fn returns nil.
@@ -187,13 +190,17 @@ func (s *Store) Write(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err = fn(tx); err != nil {
 		return err
 	}
-	return s.classify(sqlTx.Commit())
+	if err = s.classify(sqlTx.Commit()); err == nil {
+		tx.committed()
+	}
+	return err
 }
 
 // Now is the transaction's clock (the store's).
 func (tx *Tx) Now() time.Time { return tx.s.now() }
 
 func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	tx.noteWrite(q)
 	if st := tx.stmts[q]; st != nil {
 		r, err := st.ExecContext(ctx, args...)
 		return r, tx.s.classify(err)
@@ -219,6 +226,7 @@ func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 }
 
 func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	tx.noteWrite(q)
 	return tx.tx.QueryRowContext(ctx, q, args...)
 }
 

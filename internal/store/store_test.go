@@ -140,3 +140,34 @@ func TestSessionsExpireAndOTPsAreSingleUse(t *testing.T) {
 		}
 	})
 }
+
+// A reader keeping data in memory learns of committed writes to the
+// tables it depends on, and only of those.
+func TestChangesCountCommittedWritesPerTable(t *testing.T) {
+	testutil.ForEachDB(t, nil, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		org := s.Changes("org_nodes")
+		other := s.Changes("credentials", "persons")
+		if err := s.Write(ctx, func(tx *store.Tx) error {
+			return tx.CreateOrgNode(ctx, &store.OrgNode{Code: "110000000000", Name: "北京市", Level: store.LevelProvince}, "")
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if s.Changes("org_nodes") == org {
+			t.Fatal("a committed insert did not change org_nodes")
+		}
+		if s.Changes("credentials", "persons") != other {
+			t.Fatal("tables nobody wrote changed")
+		}
+		org = s.Changes("org_nodes")
+		err := s.Write(ctx, func(tx *store.Tx) error {
+			if err := tx.CreateOrgNode(ctx, &store.OrgNode{Code: "120000000000", Name: "天津市", Level: store.LevelProvince}, ""); err != nil {
+				return err
+			}
+			return errs.E(errs.Invalid, "rolled back")
+		})
+		if err == nil || s.Changes("org_nodes") != org {
+			t.Fatalf("a rolled-back write changed the counter (err %v)", err)
+		}
+	})
+}
