@@ -66,12 +66,12 @@ func loadCredentials(ctx context.Context, e *Env, fs *flag.FlagSet, opt *gatesim
 		return fmt.Errorf("--token: not a device token")
 	}
 	var residents []string
-	cs, err := a.Store.CredentialChanges(ctx, g.CommunityID, 0, 1_000_000)
+	cs, _, err := a.Store.CredentialChanges(ctx, g.CommunityID, 0, 1_000_000)
 	if err != nil {
 		return err
 	}
 	for _, c := range cs {
-		if !c.RevokedAt.IsZero() {
+		if !c.RevokedAt.IsZero() || c.ResFrom == "" { // revoked, or not living there
 			continue
 		}
 		v, err := a.Keys.DecryptString(c.ValueEnc, "credentials.value")

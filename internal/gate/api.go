@@ -107,7 +107,8 @@ type SyncChange struct {
 	Op         string     `json:"op"` // "put" or "delete"
 	PersonID   string     `json:"person_id"`
 	Credential Credential `json:"credential"`
-	ValidUntil time.Time  `json:"valid_until,omitzero"`
+	ValidFrom  time.Time  `json:"valid_from,omitzero"`  // put: not before (absent: now)
+	ValidUntil time.Time  `json:"valid_until,omitzero"` // put: not from then on (absent: no end)
 }
 
 // SyncResponse is a page of changes after a cursor.

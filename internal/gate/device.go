@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"shequ/internal/errs"
+	"shequ/internal/policy"
 	"shequ/internal/store"
 )
 
@@ -138,7 +139,10 @@ func (s *Service) RequestOpen(ctx context.Context, tx *store.Tx, devices []store
 }
 
 // Sync pages credential changes after a cursor, for offline decisions:
-// cards and plates carry their value; faces their descriptor.
+// cards and plates carry their value, faces their descriptor, and each
+// the window in which its holder may pass this gate's community. A
+// credential whose holder no longer may (moved out, contract or list entry
+// ended) is a delete.
 func (s *Service) Sync(ctx context.Context, userID string, cursor int64, limit int) (SyncResponse, error) {
 	_, g, err := s.DeviceFor(ctx, userID)
 	if err != nil {
@@ -147,27 +151,75 @@ func (s *Service) Sync(ctx context.Context, userID string, cursor int64, limit i
 	if limit <= 0 || limit > 1000 {
 		limit = 500
 	}
-	cs, err := s.Store.CredentialChanges(ctx, g.CommunityID, cursor, limit+1)
+	cs, more, err := s.Store.CredentialChanges(ctx, g.CommunityID, cursor, limit)
 	if err != nil {
 		return SyncResponse{}, err
 	}
-	resp := SyncResponse{Cursor: cursor, Changes: []SyncChange{}}
-	if len(cs) > limit {
-		cs, resp.More = cs[:limit], true
-	}
+	now := s.Store.Now()
+	resp := SyncResponse{Cursor: cursor, Changes: []SyncChange{}, More: more}
 	for _, c := range cs {
-		ch := SyncChange{Seq: c.Seq, Op: "put", PersonID: c.PersonID, Credential: Credential{Kind: c.Kind, Model: c.Model}, ValidUntil: c.ValidUntil}
-		if !c.RevokedAt.IsZero() || (!c.ValidUntil.IsZero() && c.ValidUntil.Before(s.Store.Now())) {
-			ch.Op = "delete"
-		} else if c.Kind == CredFace {
-			ch.Credential.Descriptor, _ = s.decodeDescriptor(c.ValueEnc)
-		} else {
-			ch.Credential.Value, _ = s.Keys.DecryptString(c.ValueEnc, "credentials.value")
+		ch := SyncChange{Seq: c.Seq, Op: "delete", PersonID: c.PersonID, Credential: Credential{Kind: c.Kind, Model: c.Model}}
+		if from, until, ok := accessWindow(c, now); ok && c.RevokedAt.IsZero() {
+			ch.Op, ch.ValidFrom, ch.ValidUntil = "put", from, until
+			if c.Kind == CredFace {
+				ch.Credential.Descriptor, err = s.decodeDescriptor(c.ValueEnc)
+			} else {
+				ch.Credential.Value, err = s.Keys.DecryptString(c.ValueEnc, "credentials.value")
+			}
+			if err != nil {
+				return SyncResponse{}, err
+			}
 		}
 		resp.Changes = append(resp.Changes, ch)
 		resp.Cursor = c.Seq
 	}
 	return resp, nil
+}
+
+// accessWindow is when a credential lets its holder through the community:
+// the union of their residence and list entries there, cut by the
+// credential's own expiry. A zero from means now, a zero until never; ok
+// is false when the window is over or there is none.
+func accessWindow(c store.CredentialChange, now time.Time) (from, until time.Time, ok bool) {
+	type span struct{ from, until time.Time } // zero until: open
+	var spans []span
+	if c.ResFrom != "" {
+		var sp span
+		if d, err := time.ParseInLocation(time.DateOnly, c.ResFrom, policy.CST()); err == nil {
+			sp.from = d
+		}
+		if d, err := time.ParseInLocation(time.DateOnly, c.ResUntil, policy.CST()); err == nil && c.ResUntil != "9999-12-31" {
+			sp.until = d.AddDate(0, 0, 1) // the last day counts
+		}
+		spans = append(spans, sp)
+	}
+	if !c.ListUntil.IsZero() {
+		spans = append(spans, span{c.ListFrom, c.ListUntil})
+	}
+	if len(spans) == 0 {
+		return time.Time{}, time.Time{}, false
+	}
+	from, until = spans[0].from, spans[0].until
+	for _, sp := range spans[1:] {
+		if sp.from.Before(from) {
+			from = sp.from
+		}
+		if until.IsZero() || sp.until.IsZero() {
+			until = time.Time{}
+		} else if sp.until.After(until) {
+			until = sp.until
+		}
+	}
+	if !c.ValidUntil.IsZero() && (until.IsZero() || c.ValidUntil.Before(until)) {
+		until = c.ValidUntil
+	}
+	if !until.IsZero() && !until.After(now) {
+		return time.Time{}, time.Time{}, false
+	}
+	if !from.After(now) {
+		from = time.Time{}
+	}
+	return from.UTC(), until.UTC(), true
 }
 
 // WatchDevices raises a device_offline alarm for each device silent longer

@@ -283,6 +283,9 @@ func normalizeValue(kind, v string) string {
 func (s *Service) person(ctx context.Context, g store.Gate, personID string) (identified, error) {
 	return s.people.get(personID+"|"+g.CommunityID, func() (identified, error) {
 		p, err := s.Store.Person(ctx, personID)
+		if err == nil && p.MergedInto != "" { // a face enrolled before a merge of duplicates
+			p, err = s.Store.Person(ctx, p.MergedInto)
+		}
 		if err != nil {
 			return identified{kind: "stranger"}, nil
 		}

@@ -208,9 +208,23 @@ func (tx *Tx) EndContract(ctx context.Context, id, on string) error {
 		on, ms(tx.Now()), id); err != nil {
 		return err
 	}
-	_, err := tx.exec(ctx, `UPDATE household_members SET until = $1
+	if _, err := tx.exec(ctx, `UPDATE household_members SET until = $1
 		WHERE household_id = (SELECT household_id FROM contracts WHERE id = $2)
 		AND person_id IN (SELECT person_id FROM contract_tenants WHERE contract_id = $2)
-		AND (until IS NULL OR until > $1)`, on, id)
-	return err
+		AND (until IS NULL OR until > $1)`, on, id); err != nil {
+		return err
+	}
+	rows, err := tx.tx.QueryContext(ctx, `SELECT person_id FROM contract_tenants WHERE contract_id = $1`, id)
+	if err != nil {
+		return tx.s.classify(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return err
+		}
+		tx.resync(p)
+	}
+	return rows.Err()
 }

@@ -84,6 +84,14 @@ func (tx *Tx) MergePersons(ctx context.Context, keep, drop string) error {
 		`UPDATE travel_declarations SET person_id = $1 WHERE person_id = $2`,
 		`UPDATE monitoring SET person_id = $1 WHERE person_id = $2`,
 		`UPDATE change_log SET person_id = $1 WHERE person_id = $2`,
+		`UPDATE face_consents SET person_id = $1 WHERE person_id = $2`,
+		`UPDATE credentials SET person_id = $1 WHERE person_id = $2`,
+		`UPDATE access_lists SET person_id = $1 WHERE person_id = $2`,
+		`UPDATE visitors SET host_person_id = $1 WHERE host_person_id = $2`,
+		`UPDATE visitors SET person_id = $1 WHERE person_id = $2`,
+		`UPDATE pass_events SET person_id = $1 WHERE person_id = $2`,
+		`UPDATE decisions SET person_id = $1 WHERE person_id = $2`,
+		`UPDATE alarms SET person_id = $1 WHERE person_id = $2`,
 		`UPDATE persons SET merged_into = $1 WHERE id = $2`,
 		`UPDATE persons SET merged_into = $1 WHERE merged_into = $2`,
 	}
@@ -92,5 +100,6 @@ func (tx *Tx) MergePersons(ctx context.Context, keep, drop string) error {
 			return err
 		}
 	}
+	tx.resync(keep) // devices learn that the credentials are keep's now
 	return nil
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"math"
 	"strings"
 	"time"
 
@@ -288,14 +289,103 @@ func (s *Store) FaceCredentials(ctx context.Context) ([]Credential, error) {
 		FROM credentials c WHERE c.kind = 'face' AND c.revoked_at IS NULL`)
 }
 
-// CredentialChanges lists changes after a sync cursor for people who live
-// in a community (or are on its lists), oldest first.
-func (s *Store) CredentialChanges(ctx context.Context, communityID string, after int64, limit int) ([]Credential, error) {
-	return s.credList(ctx, `SELECT `+credCols+`, $2 FROM credentials c WHERE c.seq > $1 AND (
-		c.person_id IN (SELECT m.person_id FROM household_members m JOIN households h ON h.id = m.household_id
-			JOIN places r ON r.id = h.room_id WHERE r.community_id = $2 AND h.ended_at IS NULL)
-		OR c.person_id IN (SELECT person_id FROM access_lists WHERE community_id = $2))
-		ORDER BY c.seq LIMIT $3`, after, communityID, limit)
+// CredentialChange is a credential after a sync cursor with its holder's
+// current or coming access to the community the device belongs to.
+type CredentialChange struct {
+	Credential
+	// ResFrom and ResUntil span the holder's current and coming household
+	// memberships there ("" when none; ResFrom "0000-00-00" and ResUntil
+	// "9999-12-31" when open), as dates in China Standard Time.
+	ResFrom, ResUntil string
+	// ListFrom and ListUntil span their list entries there that have not
+	// ended (zero when none).
+	ListFrom, ListUntil time.Time
+}
+
+// CredentialChanges pages the changes after a sync cursor to credentials
+// of people who live or lived in a community, or are or were on its lists,
+// oldest first. A page holds about limit changes and never splits one
+// change (credentials resynced together share a seq); more says whether
+// another page follows.
+func (s *Store) CredentialChanges(ctx context.Context, communityID string, after int64, limit int) (out []CredentialChange, more bool, err error) {
+	const linked = `c.person_id IN (SELECT m.person_id FROM household_members m JOIN households h ON h.id = m.household_id
+			JOIN places r ON r.id = h.room_id WHERE r.community_id = $2)
+		OR c.person_id IN (SELECT person_id FROM access_lists WHERE community_id = $2)`
+	cutoff := int64(math.MaxInt64)
+	err = s.queryRow(ctx, `SELECT c.seq FROM credentials c WHERE c.seq > $1 AND (`+linked+`) ORDER BY c.seq LIMIT 1 OFFSET $3`,
+		after, communityID, limit-1).Scan(&cutoff)
+	if err != nil && err != sql.ErrNoRows {
+		return nil, false, s.classify(err)
+	}
+	const members = `FROM household_members m JOIN households h ON h.id = m.household_id JOIN places r ON r.id = h.room_id
+		WHERE m.person_id = c.person_id AND r.community_id = $2 AND h.ended_at IS NULL AND (m.until IS NULL OR m.until >= $4)`
+	const lists = `FROM access_lists a WHERE a.person_id = c.person_id AND a.community_id = $2 AND a.valid_until > $5`
+	rows, err := s.query(ctx, `SELECT `+credCols+`,
+		(SELECT MIN(COALESCE(m.since, '0000-00-00')) `+members+`), (SELECT MAX(COALESCE(m.until, '9999-12-31')) `+members+`),
+		(SELECT MIN(a.valid_from) `+lists+`), (SELECT MAX(a.valid_until) `+lists+`)
+		FROM credentials c WHERE c.seq > $1 AND c.seq <= $3 AND (`+linked+`) ORDER BY c.seq, c.id`,
+		after, communityID, cutoff, s.Today(), ms(s.now()))
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ch CredentialChange
+		var rf, ru sql.NullString
+		var lf, lu sql.NullInt64
+		if ch.Credential, err = scanCred(rows, &rf, &ru, &lf, &lu); err != nil {
+			return nil, false, err
+		}
+		ch.CommunityID, ch.ResFrom, ch.ResUntil, ch.ListFrom, ch.ListUntil = communityID, rf.String, ru.String, fromMS(lf), fromMS(lu)
+		out = append(out, ch)
+	}
+	if err := rows.Err(); err != nil || cutoff == math.MaxInt64 {
+		return out, false, err
+	}
+	err = s.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM credentials c WHERE c.seq > $1 AND (`+linked+`))`, cutoff, communityID).Scan(&more)
+	return out, more, s.classify(err)
+}
+
+// resync marks people whose right to pass changed (moving in or out, a
+// contract ending, a list entry, a merge): when the transaction commits,
+// their live credentials get one new sync position together, and devices
+// fetch them again with their new access.
+func (tx *Tx) resync(personIDs ...string) {
+	if tx.resyncIDs == nil {
+		tx.resyncIDs = map[string]bool{}
+	}
+	for _, id := range personIDs {
+		tx.resyncIDs[id] = true
+	}
+}
+
+// flushResync runs the resyncs marked in the transaction, just before its
+// commit.
+func (tx *Tx) flushResync(ctx context.Context) error {
+	if len(tx.resyncIDs) == 0 {
+		return nil
+	}
+	seq, err := tx.nextSeq(ctx)
+	if err != nil {
+		return err
+	}
+	ids := make([]any, 0, len(tx.resyncIDs))
+	for id := range tx.resyncIDs {
+		ids = append(ids, id)
+	}
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 500)]
+		ids = ids[len(chunk):]
+		ph := make([]string, len(chunk))
+		for i := range chunk {
+			ph[i] = "$" + itoa(i+2)
+		}
+		if _, err := tx.exec(ctx, `UPDATE credentials SET seq = $1 WHERE revoked_at IS NULL AND person_id IN (`+strings.Join(ph, ",")+`)`,
+			append([]any{seq}, chunk...)...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // CreateConsent records a face-enrolment consent.
@@ -367,6 +457,7 @@ func (tx *Tx) CreateListEntry(ctx context.Context, e *ListEntry, actorID string)
 	_, err := tx.exec(ctx, `INSERT INTO access_lists (id, community_id, person_id, kind, valid_from, valid_until, note, created_by, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, e.ID, e.CommunityID, e.PersonID, e.Kind, ms(e.ValidFrom), ms(e.ValidUntil), e.Note,
 		nullStr(actorID), ms(tx.Now()))
+	tx.resync(e.PersonID)
 	return err
 }
 

@@ -168,7 +168,8 @@ type Tx struct {
 	// then skip parsing the SQL for every row.
 	seen    map[string]bool
 	stmts   map[string]*sql.Stmt
-	written map[string]bool // tables written, for Changes
+	written   map[string]bool // tables written, for Changes
+	resyncIDs map[string]bool // people whose credentials devices must fetch again
 }
 
 // Write runs fn in one transaction and commits when fn returns nil.
@@ -188,6 +189,9 @@ func (s *Store) Write(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		}
 	}()
 	if err = fn(tx); err != nil {
+		return err
+	}
+	if err = tx.flushResync(ctx); err != nil {
 		return err
 	}
 	if err = s.classify(sqlTx.Commit()); err == nil {

@@ -177,7 +177,7 @@ func BenchmarkDecide(b *testing.B) {
 	}
 	var cards []string
 	comm, _ := e.App.Store.OrgNodeByCode(context.Background(), demo.VillageCode)
-	cs, _ := e.App.Store.CredentialChanges(context.Background(), comm.ID, 0, 10000)
+	cs, _, _ := e.App.Store.CredentialChanges(context.Background(), comm.ID, 0, 10000)
 	for _, c := range cs {
 		if c.Kind == "card" {
 			v, _ := e.App.Keys.DecryptString(c.ValueEnc, "credentials.value")

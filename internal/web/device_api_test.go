@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"shequ/internal/access"
 	"shequ/internal/apptest"
+	"shequ/internal/demo"
 	"shequ/internal/gate"
 	"shequ/internal/store"
 )
@@ -316,4 +318,92 @@ func (c *sentCommands) Command(deviceID string, payload any) error {
 	c.to = append(c.to, deviceID)
 	c.payload = append(c.payload, payload.(map[string]any))
 	return nil
+}
+
+// syncFrom pages the device's credential changes after a cursor.
+func syncFrom(t *testing.T, e *apptest.Env, token string, cursor int64) []gate.SyncChange {
+	t.Helper()
+	var all []gate.SyncChange
+	for {
+		req, _ := httpNewRequest("GET", e.Server.URL+"/api/device/v1/sync?limit=1000&cursor="+strconv.FormatInt(cursor, 10), "")
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := e.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sr gate.SyncResponse
+		err = json.NewDecoder(resp.Body).Decode(&sr)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("sync: %d %v", resp.StatusCode, err)
+		}
+		all, cursor = append(all, sr.Changes...), sr.Cursor
+		if !sr.More {
+			return all
+		}
+	}
+}
+
+// A device deciding offline learns of moves, contract ends and list
+// entries through sync, with the window in which each credential opens
+// the gate; nobody has to resync from scratch.
+func TestSyncFollowsMovesContractsAndLists(t *testing.T) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			e := apptest.Start(t, engine)
+			ctx := context.Background()
+			tok := deviceToken(t, e, "FL-S-TURNSTILE")
+			cst := time.FixedZone("CST", 8*3600)
+			nextDay := func(date string) time.Time {
+				d, _ := time.ParseInLocation("2006-01-02", date, cst)
+				return d.AddDate(0, 0, 1).UTC()
+			}
+			// From scratch: every tenant's card ends the day after their contract.
+			all := syncFrom(t, e, tok, 0)
+			var cursor int64
+			tenants := 0
+			for _, c := range all {
+				cursor = max(cursor, c.Seq)
+				if c.Op != "put" || c.ValidUntil.IsZero() {
+					continue
+				}
+				ms, _ := e.App.Store.Memberships(ctx, c.PersonID)
+				for _, m := range ms {
+					if m.Kind == "rental" && m.Until != "" && c.ValidUntil.Equal(nextDay(m.Until)) {
+						tenants++
+					}
+				}
+			}
+			if tenants == 0 {
+				t.Fatalf("no tenant's card carries the end of their contract (%d changes)", len(all))
+			}
+			// Moving out deletes the card from devices.
+			card, personID := aCard(t, e)
+			ms, _ := e.App.Store.Memberships(ctx, personID)
+			yesterday := e.App.Store.Now().In(cst).AddDate(0, 0, -1).Format("2006-01-02")
+			if err := e.App.Ledger.MoveOut(ctx, systemActor(), personID, ms[0].HouseholdID, yesterday, "搬走"); err != nil {
+				t.Fatal(err)
+			}
+			changes := syncFrom(t, e, tok, cursor)
+			if len(changes) == 0 || changes[0].PersonID != personID || changes[0].Op != "delete" || changes[0].Credential.Value != "" {
+				t.Fatalf("after moving out: %+v", changes)
+			}
+			if r := decideAt(t, e, tok, gate.Credential{Kind: "card", Value: card}); r.Outcome != "deny" || r.Reason != "not_authorised" {
+				t.Fatalf("a moved-out resident's card online: %+v", r)
+			}
+			cursor = changes[len(changes)-1].Seq
+			// A courier entry from tomorrow morning brings it back, for that window.
+			comm, _ := e.App.Store.OrgNodeByCode(ctx, demo.VillageCode)
+			from := e.App.Store.Now().Add(20 * time.Hour).Truncate(time.Millisecond)
+			until := from.Add(10 * time.Hour)
+			if _, err := e.App.Gates.AddListEntry(ctx, gate.Actor{}, comm.ID, personID, "courier", from, until, "快递"); err != nil {
+				t.Fatal(err)
+			}
+			changes = syncFrom(t, e, tok, cursor)
+			if len(changes) == 0 || changes[0].Op != "put" || changes[0].Credential.Value != card ||
+				!changes[0].ValidFrom.Equal(from) || !changes[0].ValidUntil.Equal(until) {
+				t.Fatalf("after the courier entry: %+v", changes)
+			}
+		})
+	}
 }
