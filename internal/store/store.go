@@ -166,8 +166,8 @@ type Tx struct {
 	// A statement run a second time in one transaction is prepared and
 	// kept until the transaction ends: bulk writes (imports, the demo)
 	// then skip parsing the SQL for every row.
-	seen    map[string]bool
-	stmts   map[string]*sql.Stmt
+	seen      map[string]bool
+	stmts     map[string]*sql.Stmt
 	written   map[string]bool // tables written, for Changes
 	resyncIDs map[string]bool // people whose credentials devices must fetch again
 }
