@@ -40,6 +40,8 @@ func (s *Service) Ingest(ctx context.Context, userID string, req EventsRequest) 
 			reason = "outcome"
 		case e.DeviceTime.IsZero():
 			reason = "device_time"
+		case e.Direction != "" && e.Direction != "in" && e.Direction != "out":
+			reason = "direction"
 		case validTemperature(e.TemperatureC) != nil:
 			reason = "temperature"
 		case len(e.Snapshot) > 512<<10:
@@ -55,7 +57,7 @@ func (s *Service) Ingest(ctx context.Context, userID string, req EventsRequest) 
 		}
 		seen[e.EventID] = true
 		dir := e.Direction
-		if dir != "out" {
+		if dir == "" {
 			dir = "in"
 		}
 		rec := store.PassRecord{DeviceID: dev.ID, GateID: g.ID, EventID: e.EventID, Credential: e.Credential.Kind, Outcome: e.Outcome,

@@ -40,6 +40,7 @@ type Service struct {
 	holders *memo[identified] // by credential and community
 	people  *memo[identified] // by person and community
 	facts   *memo[store.GateFacts]
+	answers answers // by device and event id, for retries
 
 	mu       sync.RWMutex
 	policies []storedPolicy
@@ -114,20 +115,43 @@ type identified struct {
 
 var errBadCredential = errs.E(errs.Invalid, "err.gate.credential")
 
-// Decide identifies the person, applies the entry policy and answers.
+// Decide identifies the person, applies the entry policy and answers. A
+// request repeating a recent event id of the device gets the first answer.
 func (s *Service) Decide(ctx context.Context, userID string, req DecideRequest) (DecideResponse, error) {
 	dev, g, err := s.DeviceFor(ctx, userID)
 	if err != nil {
 		return DecideResponse{}, err
 	}
-	if err := validTemperature(req.TemperatureC); err != nil {
+	if err := validAttempt(req.EventID, req.Direction, req.TemperatureC); err != nil {
 		return DecideResponse{}, err
+	}
+	key := dev.ID + "|" + req.EventID
+	if req.EventID != "" {
+		if r, ok := s.answers.get(key); ok {
+			return r, nil
+		}
 	}
 	who, err := s.identify(ctx, g, req.Credential)
 	if err != nil {
 		return DecideResponse{}, err
 	}
-	return s.decide(ctx, dev.ID, g, who, req, false)
+	resp, err := s.decide(ctx, dev.ID, g, who, req, false)
+	if err == nil && req.EventID != "" {
+		s.answers.put(key, resp, s.Store.Now())
+	}
+	return resp, err
+}
+
+// validAttempt checks what a device says about an attempt, for decisions
+// and pass events alike; it names the field at fault.
+func validAttempt(eventID, direction string, temperature float64) error {
+	switch {
+	case len(eventID) > 64:
+		return errs.E(errs.Invalid, "err.gate.event_id").OnField("event_id")
+	case direction != "" && direction != "in" && direction != "out":
+		return errs.E(errs.Invalid, "err.gate.direction").OnField("direction")
+	}
+	return validTemperature(temperature)
 }
 
 func validTemperature(t float64) error {
@@ -144,14 +168,15 @@ func (s *Service) decide(ctx context.Context, deviceID string, g store.Gate, who
 	if err != nil {
 		return DecideResponse{}, err
 	}
-	d := policy.Evaluate(p, policy.Input{Subject: subject, TemperatureC: req.TemperatureC, Now: now, StaffOverride: override})
+	d := policy.Evaluate(p, policy.Input{Subject: subject, TemperatureC: req.TemperatureC, Now: now, StaffOverride: override, Exit: req.Direction == "out"})
 	resp := DecideResponse{DecisionID: ids.New(), Outcome: string(d.Outcome), Reason: d.Reason, Message: screenText[d.Reason],
 		PersonID: who.personID, Distance: who.distance, PolicyVersion: d.PolicyVersion}
 	if who.name != "" {
 		resp.Person = pii.MaskName(who.name)
 	}
 	s.rec.add(store.Decision{ID: resp.DecisionID, DeviceID: deviceID, GateID: g.ID, PersonID: who.personID, Credential: req.Credential.Kind,
-		Outcome: resp.Outcome, Reason: resp.Reason, PolicyID: d.PolicyID, PolicyVersion: d.PolicyVersion, Temperature: req.TemperatureC, At: now})
+		Outcome: resp.Outcome, Reason: resp.Reason, PolicyID: d.PolicyID, PolicyVersion: d.PolicyVersion, Temperature: req.TemperatureC, At: now,
+		EventID: req.EventID, Direction: req.Direction, DeviceTime: req.DeviceTime})
 	if kind := alarmKind(d); kind != "" {
 		s.raise(ctx, g, deviceID, kind, who, strings.Join(d.Reasons, ","))
 	}

@@ -52,6 +52,10 @@ type Input struct {
 	// would have been deny or review becomes allow with reason "override";
 	// Reasons still lists what was overridden.
 	StaffOverride bool
+	// Exit: the person is leaving. Only the monitoring rules apply (a
+	// person under home quarantine may not go out); anyone else may leave,
+	// strangers and feverish people included, so nobody is shut in.
+	Exit bool
 }
 
 // Decision is the engine's answer.
@@ -130,6 +134,14 @@ func Evaluate(p *Policy, in Input) Decision {
 	var f failures
 	s := &in.Subject
 	now := in.Now
+
+	if in.Exit {
+		exempt := strings.EqualFold(s.Kind, KindStaff) && !p.ApplyToStaff
+		if !exempt && len(s.Monitoring) > 0 {
+			f.add(monitoringOutcome(p, s.Monitoring, now), ReasonMonitoring)
+		}
+		return f.decide(p, in.StaffOverride)
+	}
 
 	if s.Kind == "" || strings.EqualFold(s.Kind, KindStranger) {
 		o := p.Strangers

@@ -526,3 +526,30 @@ func BenchmarkEvaluate(b *testing.B) {
 		}
 	})
 }
+
+// Leaving is free except under monitoring: nobody is shut in by a fever,
+// a missing test or not being known, but home quarantine keeps people in.
+func TestExit(t *testing.T) {
+	out := func(f func(*Input)) Input { return in(func(i *Input) { i.Exit = true; f(i) }) }
+	quarantine := Monitoring{Kind: "home_quarantine", StartDate: "2026-11-25", EndDate: "2026-12-01"}
+	runCases(t, []evalCase{
+		{"healthy resident leaves", outbrk(), out(func(i *Input) {}), Allow, ReasonOK, nil},
+		{"fever on the way out", outbrk(), out(func(i *Input) { i.TemperatureC = 38.5 }), Allow, ReasonOK, nil},
+		{"stranger leaves", outbrk(), out(func(i *Input) { i.Subject = Subject{Kind: KindStranger, Age: -1} }), Allow, ReasonOK, nil},
+		{"no test, red code, not authorised", outbrk(), out(func(i *Input) {
+			i.Subject.Tests, i.Subject.Authorised = nil, false
+			i.Subject.Codes = []CodeSnapshot{{Colour: "red", At: now.Add(-time.Hour)}}
+		}), Allow, ReasonOK, nil},
+		{"curfew does not keep people in", with(def(), func(p *Policy) { p.Curfews = []Window{{From: "00:00", To: "23:59"}} }), out(func(i *Input) {}), Allow, ReasonOK, nil},
+		{"home quarantine may not go out", def(), out(func(i *Input) { i.Subject.Monitoring = []Monitoring{quarantine} }), Deny, ReasonMonitoring, r(ReasonMonitoring)},
+		{"health monitoring going out → review", def(), out(func(i *Input) {
+			i.Subject.Monitoring = []Monitoring{{Kind: "health_monitoring", StartDate: "2026-11-26", EndDate: "2026-11-30"}}
+		}), Review, ReasonMonitoring, r(ReasonMonitoring)},
+		{"quarantined staff exempt unless the policy says so", def(), out(func(i *Input) {
+			i.Subject.Kind, i.Subject.Monitoring = KindStaff, []Monitoring{quarantine}
+		}), Allow, ReasonOK, nil},
+		{"staff override lets a quarantined person out", def(), out(func(i *Input) {
+			i.Subject.Monitoring, i.StaffOverride = []Monitoring{quarantine}, true
+		}), Allow, ReasonOverride, r(ReasonMonitoring)},
+	})
+}

@@ -144,21 +144,28 @@ func (s *Store) Policies(ctx context.Context) ([]PolicyRow, error) {
 // Decision is one recorded gate decision.
 type Decision struct {
 	ID, DeviceID, GateID, PersonID, Credential, Outcome, Reason, PolicyID string
+	EventID, Direction                                                    string // the device's attempt ("" when it sent none; "in" or "out")
 	PolicyVersion                                                         int
 	Temperature                                                           float64
-	At                                                                    time.Time
+	At, DeviceTime                                                        time.Time
 }
 
-// InsertDecisions writes a batch of decisions.
+// InsertDecisions writes a batch of decisions; one the device asked for
+// before under the same event id is stored once.
 func (tx *Tx) InsertDecisions(ctx context.Context, ds []Decision) error {
 	for _, d := range ds {
 		var temp any
 		if d.Temperature > 0 {
 			temp = d.Temperature
 		}
-		if _, err := tx.exec(ctx, `INSERT INTO decisions (id, device_id, gate_id, person_id, credential, outcome, reason, policy_id, policy_version, temperature, at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, d.ID, d.DeviceID, d.GateID, nullStr(d.PersonID), d.Credential, d.Outcome,
-			d.Reason, d.PolicyID, d.PolicyVersion, temp, ms(d.At)); err != nil {
+		dir := d.Direction
+		if dir == "" {
+			dir = "in"
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO decisions (id, device_id, gate_id, person_id, credential, outcome, reason, policy_id, policy_version,
+			temperature, at, event_id, direction, device_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING`,
+			d.ID, d.DeviceID, d.GateID, nullStr(d.PersonID), d.Credential, d.Outcome, d.Reason, d.PolicyID, d.PolicyVersion, temp, ms(d.At),
+			nullStr(d.EventID), dir, ms(d.DeviceTime)); err != nil {
 			return err
 		}
 	}

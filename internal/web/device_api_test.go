@@ -407,3 +407,72 @@ func TestSyncFollowsMovesContractsAndLists(t *testing.T) {
 		})
 	}
 }
+
+// A device's retry (same event id) gets the first answer and is logged
+// and alarmed once; leaving is decided by the exit rules; the device's
+// clock is kept next to the server's, however far off it is.
+func TestDecideRetriesExitsAndDeviceTime(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	ctx := context.Background()
+	tok := deviceToken(t, e, "FL-S-TURNSTILE")
+	decide := func(body string) gate.DecideResponse {
+		t.Helper()
+		st, raw := postJSON(t, e, "/api/device/v1/decide", tok, body)
+		var r gate.DecideResponse
+		if err := json.Unmarshal([]byte(raw), &r); st != 200 || err != nil {
+			t.Fatalf("decide %s: %d %s", body, st, raw)
+		}
+		return r
+	}
+	countRows := func(q string, args ...any) (n int) {
+		t.Helper()
+		e.App.Gates.FlushLog()
+		if err := store.RawForTest(e.App.Store).QueryRow(q, args...).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	strangers := countRows(`SELECT count(*) FROM alarms WHERE kind = 'stranger'`)
+	body := `{"event_id":"T1-0001","credential":{"kind":"card","value":"ZZ00000001"},"temperature":36.6,"device_time":"2019-01-01T08:00:00+08:00"}`
+	first, again := decide(body), decide(body)
+	if first.Outcome != "deny" || again.DecisionID != first.DecisionID {
+		t.Fatalf("a retry was decided anew: %+v then %+v", first, again)
+	}
+	if n := countRows(`SELECT count(*) FROM decisions WHERE event_id = 'T1-0001'`); n != 1 {
+		t.Fatalf("the retried attempt is logged %d times", n)
+	}
+	if n := countRows(`SELECT count(*) FROM alarms WHERE kind = 'stranger'`); n != strangers+1 {
+		t.Fatalf("the retried stranger raised %d alarms", n-strangers)
+	}
+	var deviceTime, at int64
+	store.RawForTest(e.App.Store).QueryRow(`SELECT device_time, at FROM decisions WHERE event_id = 'T1-0001'`).Scan(&deviceTime, &at)
+	if time.UnixMilli(deviceTime).Year() != 2019 || time.UnixMilli(at).Year() < 2026 {
+		t.Fatalf("clocks kept: device %v, server %v", time.UnixMilli(deviceTime), time.UnixMilli(at))
+	}
+	// A stranger may leave; a resident under home quarantine may not.
+	if r := decide(`{"credential":{"kind":"card","value":"ZZ00000001"},"direction":"out"}`); r.Outcome != "allow" {
+		t.Fatalf("a stranger leaving: %+v", r)
+	}
+	card, personID := aCard(t, e)
+	if r := decide(`{"credential":{"kind":"card","value":"` + card + `"},"direction":"out","temperature":38.2}`); r.Outcome != "allow" {
+		t.Fatalf("a resident with fever leaving: %+v", r)
+	}
+	if err := e.App.Ledger.StartMonitoring(ctx, systemActor(), store.Monitoring{PersonID: personID, Kind: "home_quarantine",
+		StartDate: e.App.Store.Today(), EndDate: e.App.Store.Now().AddDate(0, 0, 7).Format("2006-01-02")}); err != nil {
+		t.Fatal(err)
+	}
+	if r := decide(`{"credential":{"kind":"card","value":"` + card + `"},"direction":"out"}`); r.Outcome != "deny" || r.Reason != "monitoring" {
+		t.Fatalf("a quarantined resident leaving: %+v", r)
+	}
+	if n := countRows(`SELECT count(*) FROM decisions WHERE direction = 'out'`); n != 3 {
+		t.Fatalf("%d exits logged, want 3", n)
+	}
+	// A direction that is neither is refused, naming the field.
+	if st, raw := postJSON(t, e, "/api/device/v1/decide", tok, `{"credential":{"kind":"card","value":"`+card+`"},"direction":"up"}`); st != 400 || !strings.Contains(raw, `"direction"`) {
+		t.Fatalf("bad direction: %d %s", st, raw)
+	}
+	st, raw := postJSON(t, e, "/api/device/v1/events", tok, `{"events":[{"event_id":"x1","outcome":"allow","direction":"up","device_time":"2026-11-29T08:00:00+08:00","credential":{"kind":"card","value":"`+card+`"}}]}`)
+	if st != 200 || !strings.Contains(raw, `"reason": "direction"`) {
+		t.Fatalf("a pass event with a bad direction: %d %s", st, raw)
+	}
+}

@@ -53,8 +53,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.Log.Error("request failed", "path", r.URL.Path, "err", err.Error())
 	}
 	if wantsJSON(r) {
-		writeJSON(w, status, map[string]any{"error": map[string]string{
-			"code": string(errs.CodeOf(err)), "message": message(rq, err)}})
+		body := map[string]string{"code": string(errs.CodeOf(err)), "message": message(rq, err)}
+		if e, ok := errs.As(err); ok && e.Field != "" {
+			body["field"] = e.Field
+		}
+		writeJSON(w, status, map[string]any{"error": body})
 		return
 	}
 	if status == http.StatusUnauthorized && r.Method == http.MethodGet {
