@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"shequ/internal/auth"
@@ -90,18 +91,14 @@ func loadCredentials(ctx context.Context, e *Env, fs *flag.FlagSet, opt *gatesim
 		rng := rand.New(rand.NewPCG(opt.Seed, 7))
 		gates := a.Gates
 		comm := g.CommunityID
-		// Pass codes are signed now and stay valid for the whole run.
-		var passes []string
-		for i := 0; i < 200; i++ {
-			passes = append(passes, gates.ResidentPass(residents[rng.IntN(len(residents))], comm, opt.Duration+time.Hour))
-		}
-		var mu = make(chan struct{}, 1)
-		mu <- struct{}{}
+		// Each QR attempt shows a fresh code, as the resident's phone does:
+		// a code opens a gate once.
+		var mu sync.Mutex
 		opt.Passes = func() string {
-			<-mu
-			p := passes[rng.IntN(len(passes))]
-			mu <- struct{}{}
-			return p
+			mu.Lock()
+			id := residents[rng.IntN(len(residents))]
+			mu.Unlock()
+			return gates.ResidentPass(id, comm, time.Minute)
 		}
 	}
 	return nil

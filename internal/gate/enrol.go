@@ -216,7 +216,7 @@ func (s *Service) RevokeByID(ctx context.Context, a Actor, personID, credentialI
 
 // ResidentPass makes a short-lived pass code for a person's phone.
 func (s *Service) ResidentPass(personID, communityID string, ttl time.Duration) string {
-	return SignPass(s.Keys, PassClaims{Kind: "p", ID: personID, CommunityID: communityID, Expires: s.Store.Now().Add(ttl).Unix()})
+	return SignPass(s.Keys, PassClaims{Kind: "p", ID: personID, CommunityID: communityID, Expires: s.Store.Now().Add(ttl).Unix(), Nonce: newNonce()})
 }
 
 // VisitorInput registers a visitor.

@@ -2,10 +2,12 @@ package gate
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"shequ/internal/pii"
@@ -22,7 +24,57 @@ type PassClaims struct {
 	ID          string `json:"i"`
 	CommunityID string `json:"c"`
 	Expires     int64  `json:"e"` // Unix seconds
-	Nonce       string `json:"n,omitempty"`
+	Nonce       string `json:"n,omitempty"` // residents: the code opens a gate once
+}
+
+// Reasons for refusing a pass code that is genuine but no longer good.
+const (
+	ReasonPassExpired = "pass_expired"
+	ReasonPassUsed    = "pass_used"
+)
+
+// spentPasses remembers the resident pass codes that opened a gate until
+// they expire, so that a code (or a screenshot passed on) opens once.
+type spentPasses struct {
+	mu    sync.Mutex
+	m     map[string]time.Time // nonce → expiry
+	swept time.Time
+}
+
+// claim marks a code as used; false when it was already.
+func (sp *spentPasses) claim(nonce string, expires, now time.Time) bool {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if sp.m == nil {
+		sp.m = map[string]time.Time{}
+	}
+	if now.Sub(sp.swept) > time.Minute {
+		for n, exp := range sp.m {
+			if !exp.After(now) {
+				delete(sp.m, n)
+			}
+		}
+		sp.swept = now
+	}
+	if _, used := sp.m[nonce]; used {
+		return false
+	}
+	sp.m[nonce] = expires
+	return true
+}
+
+// release gives a claimed code back when it did not open the gate.
+func (sp *spentPasses) release(nonce string) {
+	sp.mu.Lock()
+	delete(sp.m, nonce)
+	sp.mu.Unlock()
+}
+
+// newNonce is 72 random bits, enough to never repeat within a code's life.
+func newNonce() string {
+	b := make([]byte, 9)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 const passPrefix = "SQ1."

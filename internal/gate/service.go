@@ -41,6 +41,7 @@ type Service struct {
 	people  *memo[identified] // by person and community
 	facts   *memo[store.GateFacts]
 	answers answers // by device and event id, for retries
+	spent   spentPasses
 
 	mu       sync.RWMutex
 	policies []storedPolicy
@@ -88,6 +89,7 @@ var screenText = map[string]string{
 	policy.ReasonCodeUnknown: "请出示健康码", policy.ReasonTestMissing: "请出示有效核酸检测证明", policy.ReasonTestPositive: "检测结果异常，禁止通行",
 	policy.ReasonVaccination: "未满足疫苗接种要求", policy.ReasonMonitoring: "管控期间，禁止外出进入", policy.ReasonCurfew: "当前时段禁止进入",
 	policy.ReasonVisitorRule: "访客不符合进入规定", policy.ReasonTemperatureUnknown: "请测量体温",
+	ReasonPassExpired: "通行码已过期，请刷新后重试", ReasonPassUsed: "通行码已使用，请刷新后重试",
 }
 
 // DeviceFor resolves an authenticated device account to its device and gate.
@@ -111,6 +113,10 @@ type identified struct {
 	name       string
 	birth      string
 	distance   float64
+	// A resident pass code: its nonce and expiry, or why it is no good.
+	passNonce   string
+	passExpires time.Time
+	passProblem string
 }
 
 var errBadCredential = errs.E(errs.Invalid, "err.gate.credential")
@@ -168,7 +174,23 @@ func (s *Service) decide(ctx context.Context, deviceID string, g store.Gate, who
 	if err != nil {
 		return DecideResponse{}, err
 	}
-	d := policy.Evaluate(p, policy.Input{Subject: subject, TemperatureC: req.TemperatureC, Now: now, StaffOverride: override, Exit: req.Direction == "out"})
+	if who.passProblem == "" && who.passNonce != "" && !s.spent.claim(who.passNonce, who.passExpires, now) {
+		who.passProblem = ReasonPassUsed
+	}
+	var d policy.Decision
+	if who.passProblem != "" {
+		// A genuine code that is no longer good: refused before any rule,
+		// recorded under the policy in force.
+		d = policy.Decision{Outcome: policy.Deny, Reason: who.passProblem, Reasons: []string{who.passProblem}}
+		if p != nil {
+			d.PolicyID, d.PolicyVersion = p.ID, p.Version
+		}
+	} else {
+		d = policy.Evaluate(p, policy.Input{Subject: subject, TemperatureC: req.TemperatureC, Now: now, StaffOverride: override, Exit: req.Direction == "out"})
+		if d.Outcome != policy.Allow && who.passNonce != "" {
+			s.spent.release(who.passNonce) // the code may be shown again once refused
+		}
+	}
 	resp := DecideResponse{DecisionID: ids.New(), Outcome: string(d.Outcome), Reason: d.Reason, Message: screenText[d.Reason],
 		PersonID: who.personID, Distance: who.distance, PolicyVersion: d.PolicyVersion}
 	if who.name != "" {
@@ -186,8 +208,8 @@ func (s *Service) decide(ctx context.Context, deviceID string, g store.Gate, who
 // alarmKind says which alarm a decision raises, if any.
 func alarmKind(d policy.Decision) string {
 	switch {
-	case d.Outcome == policy.Allow:
-		return ""
+	case d.Outcome == policy.Allow, d.Reason == ReasonPassExpired, d.Reason == ReasonPassUsed:
+		return "" // a stale code on a phone is not an incident
 	case d.Reason == policy.ReasonFever || contains(d.Reasons, policy.ReasonFever):
 		return "fever"
 	case d.Reason == policy.ReasonUnknownPerson:
@@ -289,8 +311,9 @@ func (s *Service) identify(ctx context.Context, g store.Gate, c Credential) (ide
 		}
 		who, perr := s.person(ctx, g, claims.ID)
 		if err == errPassExpired {
-			who.authorised = false
+			who.passProblem = ReasonPassExpired
 		}
+		who.passNonce, who.passExpires = claims.Nonce, time.Unix(claims.Expires, 0)
 		return who, perr
 	}
 	return stranger, errBadCredential.OnField("kind")

@@ -121,7 +121,7 @@ func TestDeviceAPIDecisions(t *testing.T) {
 				t.Fatalf("forged pass: %+v", r)
 			}
 			e.Clock.Advance(2 * time.Minute)
-			if _, r, _ := decide(`{"credential":{"kind":"qr","value":"` + pass + `"}}`); r.Outcome != "deny" || r.Reason != "not_authorised" {
+			if _, r, _ := decide(`{"credential":{"kind":"qr","value":"` + pass + `"}}`); r.Outcome != "deny" || r.Reason != "pass_expired" || !strings.Contains(r.Message, "刷新") {
 				t.Fatalf("expired pass: %+v", r)
 			}
 			// Bad input answers 400 with a JSON error; bad tokens 401.
@@ -454,6 +454,21 @@ func TestDecideRetriesExitsAndDeviceTime(t *testing.T) {
 		t.Fatalf("a stranger leaving: %+v", r)
 	}
 	card, personID := aCard(t, e)
+	// A resident's pass code opens a gate once; refused, it stays good.
+	comm, _ := e.App.Store.OrgNodeByCode(ctx, demo.VillageCode)
+	pass := e.App.Gates.ResidentPass(personID, comm.ID, time.Minute)
+	if r := decide(`{"credential":{"kind":"qr","value":"` + pass + `"},"temperature":38.0}`); r.Outcome != "deny" || r.Reason != "fever" {
+		t.Fatalf("a pass with fever: %+v", r)
+	}
+	if r := decide(`{"credential":{"kind":"qr","value":"` + pass + `"},"temperature":36.5}`); r.Outcome != "allow" {
+		t.Fatalf("the same pass after the fever check: %+v", r)
+	}
+	if r := decide(`{"credential":{"kind":"qr","value":"` + pass + `"},"temperature":36.5}`); r.Outcome != "deny" || r.Reason != "pass_used" {
+		t.Fatalf("a pass shown a second time: %+v", r)
+	}
+	if r := decide(`{"credential":{"kind":"qr","value":"` + e.App.Gates.ResidentPass(personID, comm.ID, time.Minute) + `"}}`); r.Outcome != "allow" {
+		t.Fatalf("a fresh pass: %+v", r)
+	}
 	if r := decide(`{"credential":{"kind":"card","value":"` + card + `"},"direction":"out","temperature":38.2}`); r.Outcome != "allow" {
 		t.Fatalf("a resident with fever leaving: %+v", r)
 	}

@@ -13,7 +13,7 @@ const DECIDE_URL = '/api/device/v1/decide';
 const RESULT_MS = 3000;      // how long a result stays on screen
 const CONFIRM_MS = 2500;     // two "allow" frames must be this close together
 const IDLE_POLL_MS = 150;    // pause between frames with no face
-const QR_REPEAT_MS = 8000;   // the same QR text is not sent again within this
+const QR_REPEAT_MS = 65000;  // the same QR text is not sent again while it lives (a code opens once)
 const LOG_MAX = 50;
 const TOKEN_KEY = 'shequ.kiosk.token';
 
@@ -33,6 +33,8 @@ const REASON_TEXT = {
   override: '请通行',
   unknown_person: '未登记人员，请到岗亭登记',
   not_authorised: '无通行权限',
+  pass_expired: '通行码已过期，请刷新后重试',
+  pass_used: '通行码已使用，请刷新后重试',
   fever: '体温异常，请到岗亭复测',
   code_colour: '健康码异常，禁止通行',
   code_unknown: '请出示健康码',
