@@ -23,7 +23,7 @@ type PassClaims struct {
 	Kind        string `json:"k"` // "p" person, "v" visitor
 	ID          string `json:"i"`
 	CommunityID string `json:"c"`
-	Expires     int64  `json:"e"` // Unix seconds
+	Expires     int64  `json:"e"`           // Unix seconds
 	Nonce       string `json:"n,omitempty"` // residents: the code opens a gate once
 }
 
