@@ -139,6 +139,20 @@ func (p *Principal) Can(a Action, nodePath string) bool {
 	return false
 }
 
+// CanAtOrBelow reports whether p may do a at nodePath or at a node below
+// it: a grid worker operates the gates of the community their grid is in.
+func (p *Principal) CanAtOrBelow(a Action, nodePath string) bool {
+	if p == nil || nodePath == "" {
+		return false
+	}
+	for _, as := range p.Assignments {
+		if grantSet[as.Role][a] && (strings.HasPrefix(nodePath, as.NodePath) || strings.HasPrefix(as.NodePath, nodePath)) {
+			return true
+		}
+	}
+	return false
+}
+
 // CanAnywhere reports whether p may do a somewhere (menus, page access).
 func (p *Principal) CanAnywhere(a Action) bool {
 	if p == nil {

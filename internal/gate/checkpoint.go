@@ -33,7 +33,7 @@ func (s *Service) gateFor(ctx context.Context, p *access.Principal, gateID strin
 	if err != nil {
 		return g, store.Device{}, err
 	}
-	if !p.Can(access.GateOperate, g.CommunityPath) {
+	if !p.CanAtOrBelow(access.GateOperate, g.CommunityPath) {
 		return g, store.Device{}, errs.E(errs.Forbidden, "err.forbidden")
 	}
 	ds, err := s.Store.GateDevices(ctx, g.ID)

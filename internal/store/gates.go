@@ -48,7 +48,8 @@ func (s *Store) Gate(ctx context.Context, id string) (Gate, error) {
 	return g, s.classify(err)
 }
 
-// Gates lists the gates of communities at or below the paths.
+// Gates lists the gates of communities at or below the paths, and of the
+// community a path below one lies in (a grid's community).
 func (s *Store) Gates(ctx context.Context, scopes []string) ([]Gate, error) {
 	if len(scopes) == 0 {
 		return nil, nil
@@ -56,8 +57,8 @@ func (s *Store) Gates(ctx context.Context, scopes []string) ([]Gate, error) {
 	var cond []string
 	var args []any
 	for _, sc := range scopes {
-		args = append(args, likePrefix(sc))
-		cond = append(cond, "n.path LIKE $"+itoa(len(args)))
+		args = append(args, likePrefix(sc), sc)
+		cond = append(cond, "n.path LIKE $"+itoa(len(args)-1)+" OR substr($"+itoa(len(args))+", 1, length(n.path)) = n.path")
 	}
 	rows, err := s.query(ctx, `SELECT `+gateCols+` FROM gates g JOIN org_nodes n ON n.id = g.community_id WHERE `+
 		strings.Join(cond, " OR ")+` ORDER BY n.code, g.code`, args...)

@@ -185,7 +185,7 @@ func (s *Server) visitorRegister(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if !rq.p.Can(access.GateOperate, g.CommunityPath) {
+	if !rq.p.CanAtOrBelow(access.GateOperate, g.CommunityPath) {
 		s.deny(w, r, "gate.operate", "gate", g.ID, g.CommunityID)
 		return
 	}
@@ -297,7 +297,7 @@ func (s *Server) alarmUpdate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if !rq.p.Can(access.GateOperate, g.CommunityPath) && !rq.p.Can(access.GateManage, g.CommunityPath) {
+	if !rq.p.CanAtOrBelow(access.GateOperate, g.CommunityPath) && !rq.p.Can(access.GateManage, g.CommunityPath) {
 		s.deny(w, r, "alarm.update", "alarm", a.ID, g.CommunityID)
 		return
 	}

@@ -387,3 +387,29 @@ func TestRevokingAFaceWithdrawsConsentAndErasesIt(t *testing.T) {
 		t.Fatalf("after revocation: consent withdrawn %d, descriptor kept %d, photo kept %d", withdrawn, value, photo)
 	}
 }
+
+// A grid worker on duty at the booth operates the gates of the community
+// their grid is in, and sees its alarms; not those of other communities.
+func TestGridWorkerWorksTheirCommunitysBooth(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	grid := e.Login(t, access.Grid)
+	booth := gateID(t, e, "FL-S-BOOTH")
+	_, body, _ := apptest.Do(t, grid, "GET", e.Server.URL+"/gates/checkpoint", nil, nil)
+	if !strings.Contains(body, booth) {
+		t.Fatalf("the grid worker's checkpoint page does not offer the village booth:\n%s", snippet(body))
+	}
+	card, _ := aCard(t, e)
+	st, body, _ := apptest.Do(t, grid, "POST", e.Server.URL+"/gates/checkpoint/check", url.Values{"gate": {booth}, "input": {card}, "temperature": {"36.5"}}, nil)
+	if st != 200 || !strings.Contains(body, `data-outcome="allow"`) {
+		t.Fatalf("a grid worker checking a resident's card: %d\n%s", st, snippet(body))
+	}
+	for _, d := range e.Demo.Devices {
+		if !strings.HasPrefix(d.GateCode, "FL-") {
+			st, _, _ := apptest.Do(t, grid, "POST", e.Server.URL+"/gates/checkpoint/check", url.Values{"gate": {gateID(t, e, d.GateCode)}, "input": {card}}, nil)
+			if st != 403 {
+				t.Fatalf("a grid worker used gate %s of another community: %d", d.GateCode, st)
+			}
+			break
+		}
+	}
+}
