@@ -18,7 +18,7 @@ import (
 const kioskCSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; connect-src 'self'; " +
 	"img-src 'self' data: blob:; media-src 'self' blob: mediastream:; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
-// kioskFiles serves the gate kiosk (web/kiosk) and the face library that
+// kioskFiles serves the gate kiosk (web/kiosk) and the face and QR libraries that
 // `npm ci --prefix web/kiosk` installed beside it. Nothing of the library
 // is embedded or committed: a deployment without it still serves every
 // other page, and the kiosk says the library is missing.
@@ -30,6 +30,7 @@ func (s *Server) kioskFiles() http.Handler {
 		}
 		faceAPI := mount("/kiosk/lib/face-api/", "node_modules/@vladmandic/face-api")
 		wasm := mount("/kiosk/lib/tfjs-wasm/", "node_modules/@tensorflow/tfjs-backend-wasm/dist")
+		qr := mount("/kiosk/lib/jsqr/", "node_modules/jsqr/dist")
 		own := http.StripPrefix("/kiosk/", http.FileServer(noListing{ownFiles{http.Dir(dir)}}))
 		w.Header().Set("Content-Security-Policy", kioskCSP)
 		switch {
@@ -39,6 +40,9 @@ func (s *Server) kioskFiles() http.Handler {
 		case strings.HasPrefix(r.URL.Path, "/kiosk/lib/tfjs-wasm/"):
 			w.Header().Set("Cache-Control", "public, max-age=86400")
 			wasm.ServeHTTP(w, r)
+		case strings.HasPrefix(r.URL.Path, "/kiosk/lib/jsqr/"):
+			w.Header().Set("Cache-Control", "public, max-age=86400")
+			qr.ServeHTTP(w, r)
 		default:
 			w.Header().Set("Cache-Control", "no-cache")
 			own.ServeHTTP(w, r)

@@ -188,24 +188,35 @@ async function showResult(r) {
   show('idle');
 }
 
+// QR passes: the browser's own BarcodeDetector where it has one (Android,
+// ChromeOS, macOS), else jsQR (npm, served from node_modules) on the frame.
 let detector = null;
 async function qrDetector() {
-  if (!('BarcodeDetector' in window)) return null;
-  try {
-    const formats = await window.BarcodeDetector.getSupportedFormats();
-    if (!formats.includes('qr_code')) return null;
-    return new window.BarcodeDetector({ formats: ['qr_code'] });
-  } catch {
-    return null;
+  if ('BarcodeDetector' in window) {
+    try {
+      const formats = await window.BarcodeDetector.getSupportedFormats();
+      if (formats.includes('qr_code')) {
+        const d = new window.BarcodeDetector({ formats: ['qr_code'] });
+        return async (frame) => {
+          const c = (await d.detect(frame)).find((x) => x.rawValue);
+          return c ? c.rawValue : '';
+        };
+      }
+    } catch { /* fall through to jsQR */ }
   }
+  if (typeof window.jsQR !== 'function') return null;
+  return async (frame) => {
+    const ctx = frame.getContext('2d', { willReadFrequently: true });
+    const img = ctx.getImageData(0, 0, frame.width, frame.height);
+    const c = window.jsQR(img.data, img.width, img.height, { inversionAttempts: 'dontInvert' });
+    return c ? c.data : '';
+  };
 }
 
 async function scanQR(frame) {
   if (!detector) return '';
   try {
-    const codes = await detector.detect(frame);
-    const c = codes.find((x) => x.rawValue);
-    return c ? c.rawValue : '';
+    return await detector(frame);
   } catch {
     return '';
   }
