@@ -20,6 +20,7 @@ import (
 	"shequ/internal/config"
 	"shequ/internal/face"
 	"shequ/internal/gate"
+	"shequ/internal/gridwork"
 	"shequ/internal/ledger"
 	"shequ/internal/locale"
 	"shequ/internal/mqttbridge"
@@ -143,7 +144,7 @@ func (a *App) init(ctx context.Context) error {
 	if err := a.Gates.Start(ctx); err != nil {
 		return err
 	}
-	a.Web = &web.Server{Store: s, Auth: a.Auth, Audit: a.Audit, Keys: keys, Ledger: a.Ledger, Imports: ledger.NewImports(a.Ledger), Gates: a.Gates, Cat: locale.MustLoad(), Cfg: a.Cfg,
+	a.Web = &web.Server{Store: s, Auth: a.Auth, Audit: a.Audit, Keys: keys, Ledger: a.Ledger, Imports: ledger.NewImports(a.Ledger), Gates: a.Gates, Grid: &gridwork.Service{Store: s, Keys: keys, Ledger: a.Ledger}, Cat: locale.MustLoad(), Cfg: a.Cfg,
 		Log: a.Log, Version: Version}
 	return nil
 }

@@ -34,48 +34,74 @@ func (s *Service) mayEditPerson(ctx context.Context, a Actor, personID string) e
 
 // record writes one health record and its line in the person's timeline.
 func (s *Service) record(ctx context.Context, a Actor, personID, kind string, detail map[string]any, write func(tx *store.Tx) error) error {
-	if err := s.mayEditPerson(ctx, a, personID); err != nil {
+	step, err := s.planRecord(ctx, a, personID, kind, detail, write)
+	if err != nil {
 		return err
 	}
-	return s.Store.Write(ctx, func(tx *store.Tx) error {
+	return s.Apply(ctx, step)
+}
+
+func (s *Service) planRecord(ctx context.Context, a Actor, personID, kind string, detail map[string]any, write func(tx *store.Tx) error) (Step, error) {
+	if err := s.mayEditPerson(ctx, a, personID); err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, tx *store.Tx) error {
 		if err := write(tx); err != nil {
 			return err
 		}
 		return tx.LogChange(ctx, &store.Change{EntityType: "health", EntityID: personID, PersonID: personID, ActorID: a.id(),
 			ActorName: a.name(), Source: a.source(), Action: kind, Changes: jsonOf(detail)})
-	})
+	}, nil
 }
 
 // AddTest records a test result.
 func (s *Service) AddTest(ctx context.Context, a Actor, t store.HealthTest) error {
+	step, err := s.PlanTest(ctx, a, t)
+	if err != nil {
+		return err
+	}
+	return s.Apply(ctx, step)
+}
+
+// PlanTest checks a test result and returns it as a step.
+func (s *Service) PlanTest(ctx context.Context, a Actor, t store.HealthTest) (Step, error) {
 	switch {
 	case !contains(TestKinds, t.Kind):
-		return errs.E(errs.Invalid, "err.health.kind").OnField("kind")
+		return nil, errs.E(errs.Invalid, "err.health.kind").OnField("kind")
 	case !contains(TestResults, t.Result):
-		return errs.E(errs.Invalid, "err.health.result").OnField("result")
+		return nil, errs.E(errs.Invalid, "err.health.result").OnField("result")
 	case t.SampledAt.IsZero() || t.SampledAt.After(s.Store.Now().Add(time.Hour)):
-		return errs.E(errs.Invalid, "err.health.sampled").OnField("sampled_at")
+		return nil, errs.E(errs.Invalid, "err.health.sampled").OnField("sampled_at")
 	case !t.ResultAt.IsZero() && t.ResultAt.Before(t.SampledAt):
-		return errs.E(errs.Invalid, "err.health.result_before_sample").OnField("result_at")
+		return nil, errs.E(errs.Invalid, "err.health.result_before_sample").OnField("result_at")
 	}
 	t.Source, t.EnteredBy = a.source(), a.id()
-	return s.record(ctx, a, t.PersonID, "test", map[string]any{"kind": t.Kind, "result": t.Result, "sampled": t.SampledAt.Format(time.RFC3339)},
+	return s.planRecord(ctx, a, t.PersonID, "test", map[string]any{"kind": t.Kind, "result": t.Result, "sampled": t.SampledAt.Format(time.RFC3339)},
 		func(tx *store.Tx) error { return tx.AddTest(ctx, &t) })
 }
 
 // AddVaccination records a dose.
 func (s *Service) AddVaccination(ctx context.Context, a Actor, v store.Vaccination) error {
+	step, err := s.PlanVaccination(ctx, a, v)
+	if err != nil {
+		return err
+	}
+	return s.Apply(ctx, step)
+}
+
+// PlanVaccination checks a dose and returns it as a step.
+func (s *Service) PlanVaccination(ctx context.Context, a Actor, v store.Vaccination) (Step, error) {
 	d, err := time.Parse("2006-01-02", v.GivenOn)
 	switch {
 	case v.Vaccine == "":
-		return errs.E(errs.Invalid, "err.health.vaccine").OnField("vaccine")
+		return nil, errs.E(errs.Invalid, "err.health.vaccine").OnField("vaccine")
 	case v.Dose < 1 || v.Dose > 10:
-		return errs.E(errs.Invalid, "err.health.dose").OnField("dose")
+		return nil, errs.E(errs.Invalid, "err.health.dose").OnField("dose")
 	case err != nil || d.After(s.Store.Now()):
-		return errs.E(errs.Invalid, "err.date").OnField("given_on")
+		return nil, errs.E(errs.Invalid, "err.date").OnField("given_on")
 	}
 	v.Source, v.EnteredBy = a.source(), a.id()
-	return s.record(ctx, a, v.PersonID, "vaccination", map[string]any{"vaccine": v.Vaccine, "dose": v.Dose, "date": v.GivenOn},
+	return s.planRecord(ctx, a, v.PersonID, "vaccination", map[string]any{"vaccine": v.Vaccine, "dose": v.Dose, "date": v.GivenOn},
 		func(tx *store.Tx) error { return tx.AddVaccination(ctx, &v) })
 }
 

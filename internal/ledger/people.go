@@ -51,33 +51,60 @@ func (s *Service) mayEditPlace(ctx context.Context, a Actor, placeID string) (st
 	return pl, nil
 }
 
+// Step is a checked ledger change waiting to be written inside a
+// caller's transaction: a household visit writes several, or none.
+type Step func(ctx context.Context, tx *store.Tx) error
+
+// Apply writes steps in one transaction.
+func (s *Service) Apply(ctx context.Context, steps ...Step) error {
+	return s.Store.Write(ctx, func(tx *store.Tx) error {
+		for _, st := range steps {
+			if err := st(ctx, tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // MoveIn adds a person (new, or found by identity number) to a household in
 // a room. relation "02" (head) with householdID "" starts a new household.
 func (s *Service) MoveIn(ctx context.Context, a Actor, roomID, householdID string, in PersonInput, relation, since string) (store.Person, error) {
-	room, err := s.mayEditPlace(ctx, a, roomID)
+	p, step, err := s.PlanMoveIn(ctx, a, roomID, householdID, in, relation, since)
 	if err != nil {
 		return store.Person{}, err
 	}
+	err = s.Apply(ctx, step) // fills p's id
+	return *p, err
+}
+
+// PlanMoveIn checks a move-in and returns it as a step; the person is
+// filled (with their id) when the step is written.
+func (s *Service) PlanMoveIn(ctx context.Context, a Actor, roomID, householdID string, in PersonInput, relation, since string) (*store.Person, Step, error) {
+	room, err := s.mayEditPlace(ctx, a, roomID)
+	if err != nil {
+		return nil, nil, err
+	}
 	if room.Kind != store.PlaceRoom {
-		return store.Person{}, errs.E(errs.Invalid, "err.place.not_room")
+		return nil, nil, errs.E(errs.Invalid, "err.place.not_room")
 	}
 	if !contains(Relations, relation) {
-		return store.Person{}, errs.E(errs.Invalid, "err.person.relation").OnField("relation")
+		return nil, nil, errs.E(errs.Invalid, "err.person.relation").OnField("relation")
 	}
 	if since == "" {
 		since = s.Store.Today()
 	} else if _, err := time.Parse("2006-01-02", since); err != nil {
-		return store.Person{}, errs.E(errs.Invalid, "err.date").OnField("since")
+		return nil, nil, errs.E(errs.Invalid, "err.date").OnField("since")
 	}
 	p, err := s.Normalize(in, s.Store.Now())
 	if err != nil {
-		return p, err
+		return nil, nil, err
 	}
 	existing, err := s.Store.PersonsByIDBidx(ctx, p.IDBidx)
 	if err != nil {
-		return p, err
+		return nil, nil, err
 	}
-	err = s.Store.Write(ctx, func(tx *store.Tx) error {
+	return &p, func(ctx context.Context, tx *store.Tx) error {
 		action := "create"
 		if len(existing) > 0 {
 			// The same person moves (also) here: keep one record.
@@ -86,7 +113,8 @@ func (s *Service) MoveIn(ctx context.Context, a Actor, roomID, householdID strin
 		} else if err := tx.CreatePerson(ctx, &p); err != nil {
 			return err
 		}
-		if householdID == "" {
+		hid := householdID
+		if hid == "" {
 			kind := "family"
 			if p.Residency == "floating" {
 				kind = "rental"
@@ -95,19 +123,18 @@ func (s *Service) MoveIn(ctx context.Context, a Actor, roomID, householdID strin
 			if err := tx.CreateHousehold(ctx, h); err != nil {
 				return err
 			}
-			householdID = h.ID
+			hid = h.ID
 		}
-		if err := tx.AddMember(ctx, store.Member{HouseholdID: householdID, PersonID: p.ID, Relation: relation, Since: since}); err != nil {
+		if err := tx.AddMember(ctx, store.Member{HouseholdID: hid, PersonID: p.ID, Relation: relation, Since: since}); err != nil {
 			if errs.Is(err, errs.Conflict) {
 				return errs.E(errs.Conflict, "err.person.already_member")
 			}
 			return err
 		}
-		return tx.LogChange(ctx, &store.Change{EntityType: "household", EntityID: householdID, PersonID: p.ID, ActorID: a.id(),
+		return tx.LogChange(ctx, &store.Change{EntityType: "household", EntityID: hid, PersonID: p.ID, ActorID: a.id(),
 			ActorName: a.name(), Source: a.source(), Action: action,
 			Changes: jsonOf(map[string]any{"room": room.Address, "relation": relation, "since": since})})
-	})
-	return p, err
+	}, nil
 }
 
 // Update changes a person's facts, recording what changed and why.
@@ -162,29 +189,39 @@ func (s *Service) Update(ctx context.Context, a Actor, personID string, in Perso
 
 // MoveOut ends a person's membership of a household on a date.
 func (s *Service) MoveOut(ctx context.Context, a Actor, personID, householdID, on, reason string) error {
+	step, err := s.PlanMoveOut(ctx, a, personID, householdID, on, "move_out", reason)
+	if err != nil {
+		return err
+	}
+	return s.Apply(ctx, step)
+}
+
+// PlanMoveOut checks a move-out (action "move_out", or "deceased") and
+// returns it as a step.
+func (s *Service) PlanMoveOut(ctx context.Context, a Actor, personID, householdID, on, action, reason string) (Step, error) {
 	if _, err := time.Parse("2006-01-02", on); err != nil {
-		return errs.E(errs.Invalid, "err.date").OnField("on")
+		return nil, errs.E(errs.Invalid, "err.date").OnField("on")
 	}
 	ms, err := s.Store.Memberships(ctx, personID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, m := range ms {
 		if m.HouseholdID != householdID {
 			continue
 		}
 		if a.P != nil && !a.P.Can(access.PersonEdit, m.Path) {
-			return errs.E(errs.Forbidden, "err.forbidden")
+			return nil, errs.E(errs.Forbidden, "err.forbidden")
 		}
-		return s.Store.Write(ctx, func(tx *store.Tx) error {
+		return func(ctx context.Context, tx *store.Tx) error {
 			if err := tx.EndMembership(ctx, householdID, personID, on); err != nil {
 				return err
 			}
 			return tx.LogChange(ctx, &store.Change{EntityType: "household", EntityID: householdID, PersonID: personID, ActorID: a.id(),
-				ActorName: a.name(), Source: a.source(), Action: "move_out", Reason: reason, Changes: jsonOf(map[string]any{"room": m.Address, "until": on})})
-		})
+				ActorName: a.name(), Source: a.source(), Action: action, Reason: reason, Changes: jsonOf(map[string]any{"room": m.Address, "until": on})})
+		}, nil
 	}
-	return errs.E(errs.NotFound, "err.not_found")
+	return nil, errs.E(errs.NotFound, "err.not_found")
 }
 
 // SetRoom changes a room's use and survey status.

@@ -214,6 +214,10 @@ func (tx *Tx) EndContract(ctx context.Context, id, on string) error {
 		AND (until IS NULL OR until > $1)`, on, id); err != nil {
 		return err
 	}
+	var household sql.NullString
+	if err := tx.queryRow(ctx, `SELECT household_id FROM contracts WHERE id = $1`, id).Scan(&household); err == nil && household.Valid {
+		tx.touchHousehold(household.String)
+	}
 	rows, err := tx.tx.QueryContext(ctx, `SELECT person_id FROM contract_tenants WHERE contract_id = $1`, id)
 	if err != nil {
 		return tx.s.classify(err)

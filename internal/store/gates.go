@@ -360,18 +360,33 @@ func (tx *Tx) resync(personIDs ...string) {
 	}
 }
 
-// flushResync runs the resyncs marked in the transaction, just before its
-// commit.
-func (tx *Tx) flushResync(ctx context.Context) error {
-	if len(tx.resyncIDs) == 0 {
-		return nil
+// touchHousehold marks a household whose members changed: when the
+// transaction commits, its room's updated_at moves on, which is the
+// version a grid worker's phone compares against (see the visits).
+func (tx *Tx) touchHousehold(id string) {
+	if tx.touched == nil {
+		tx.touched = map[string]bool{}
 	}
-	seq, err := tx.nextSeq(ctx)
-	if err != nil {
+	tx.touched[id] = true
+}
+
+// beforeCommit runs what the transaction collected, just before its commit.
+func (tx *Tx) beforeCommit(ctx context.Context) error {
+	if err := inChunks(tx.touched, func(ph string, ids []any) error {
+		_, err := tx.exec(ctx, `UPDATE places SET updated_at = $1 WHERE id IN (SELECT room_id FROM households WHERE id IN (`+ph+`))`,
+			append([]any{ms(tx.Now())}, ids...)...)
+		return err
+	}); err != nil {
 		return err
 	}
-	ids := make([]any, 0, len(tx.resyncIDs))
-	for id := range tx.resyncIDs {
+	return tx.flushResync(ctx)
+}
+
+// inChunks calls fn with the set's members 500 at a time, and their
+// placeholders numbered from $2.
+func inChunks(set map[string]bool, fn func(placeholders string, ids []any) error) error {
+	ids := make([]any, 0, len(set))
+	for id := range set {
 		ids = append(ids, id)
 	}
 	for len(ids) > 0 {
@@ -381,12 +396,26 @@ func (tx *Tx) flushResync(ctx context.Context) error {
 		for i := range chunk {
 			ph[i] = "$" + itoa(i+2)
 		}
-		if _, err := tx.exec(ctx, `UPDATE credentials SET seq = $1 WHERE revoked_at IS NULL AND person_id IN (`+strings.Join(ph, ",")+`)`,
-			append([]any{seq}, chunk...)...); err != nil {
+		if err := fn(strings.Join(ph, ","), chunk); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// flushResync runs the resyncs marked in the transaction.
+func (tx *Tx) flushResync(ctx context.Context) error {
+	if len(tx.resyncIDs) == 0 {
+		return nil
+	}
+	seq, err := tx.nextSeq(ctx)
+	if err != nil {
+		return err
+	}
+	return inChunks(tx.resyncIDs, func(ph string, ids []any) error {
+		_, err := tx.exec(ctx, `UPDATE credentials SET seq = $1 WHERE revoked_at IS NULL AND person_id IN (`+ph+`)`, append([]any{seq}, ids...)...)
+		return err
+	})
 }
 
 // CreateConsent records a face-enrolment consent.

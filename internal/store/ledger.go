@@ -127,6 +127,7 @@ func (tx *Tx) AddMember(ctx context.Context, m Member) error {
 	_, err := tx.exec(ctx, `INSERT INTO household_members (household_id, person_id, relation, since) VALUES ($1, $2, $3, $4)`,
 		m.HouseholdID, m.PersonID, m.Relation, nullStr(m.Since))
 	tx.resync(m.PersonID)
+	tx.touchHousehold(m.HouseholdID)
 	return err
 }
 

@@ -312,6 +312,7 @@ func (tx *Tx) Person(ctx context.Context, id string) (Person, error) {
 func (tx *Tx) EndMembership(ctx context.Context, householdID, personID, until string) error {
 	_, err := tx.exec(ctx, `UPDATE household_members SET until = $1 WHERE household_id = $2 AND person_id = $3`, until, householdID, personID)
 	tx.resync(personID)
+	tx.touchHousehold(householdID)
 	return err
 }
 

@@ -196,7 +196,9 @@ func (tx *Tx) UpdateRoom(ctx context.Context, id, use, survey string) error {
 
 // TouchVisit records a survey visit on a room.
 func (tx *Tx) TouchVisit(ctx context.Context, roomID string, at time.Time) error {
-	_, err := tx.exec(ctx, `UPDATE places SET last_visit_at = $1, survey = CASE WHEN survey = 'pending' THEN 'surveyed' ELSE survey END, updated_at = $2 WHERE id = $3`,
-		ms(at), ms(tx.Now()), roomID)
+	// updated_at stays: it is the version phones compare member changes
+	// against, and a visit changes no member by itself.
+	_, err := tx.exec(ctx, `UPDATE places SET last_visit_at = CASE WHEN last_visit_at IS NULL OR last_visit_at < $1 THEN $1 ELSE last_visit_at END,
+		survey = CASE WHEN survey = 'pending' THEN 'surveyed' ELSE survey END WHERE id = $2`, ms(at), roomID)
 	return err
 }

@@ -170,6 +170,7 @@ type Tx struct {
 	stmts     map[string]*sql.Stmt
 	written   map[string]bool // tables written, for Changes
 	resyncIDs map[string]bool // people whose credentials devices must fetch again
+	touched   map[string]bool // households whose members changed
 }
 
 // Write runs fn in one transaction and commits when fn returns nil.
@@ -191,7 +192,7 @@ func (s *Store) Write(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err = fn(tx); err != nil {
 		return err
 	}
-	if err = tx.flushResync(ctx); err != nil {
+	if err = tx.beforeCommit(ctx); err != nil {
 		return err
 	}
 	if err = s.classify(sqlTx.Commit()); err == nil {

@@ -77,6 +77,13 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/device/v1/heartbeat", s.deviceHeartbeat)
 	mux.HandleFunc("GET /api/device/v1/sync", s.deviceSync)
 
+	mux.HandleFunc("GET /grid/{$}", s.signedIn(s.gridApp))
+	mux.HandleFunc("GET /grid/sw.js", s.gridServiceWorker)
+	mux.HandleFunc("GET /api/grid/v1/bundle", s.signedIn(s.gridBundle))
+	mux.HandleFunc("POST /api/grid/v1/visits", s.signedIn(s.gridVisit))
+	mux.HandleFunc("POST /api/grid/v1/patrols", s.signedIn(s.gridPatrol))
+	mux.HandleFunc("GET /api/grid/v1/rooms/{id}/visits", s.signedIn(s.gridRoomVisits))
+
 	mux.HandleFunc("GET /audit", s.signedIn(s.auditPage))
 
 	mux.HandleFunc("GET /ledger", s.signedIn(s.ledgerHome))

@@ -16,6 +16,7 @@ import (
 	"shequ/internal/auth"
 	"shequ/internal/config"
 	"shequ/internal/gate"
+	"shequ/internal/gridwork"
 	"shequ/internal/ledger"
 	"shequ/internal/locale"
 	"shequ/internal/pii"
@@ -31,6 +32,7 @@ type Server struct {
 	Ledger  *ledger.Service
 	Imports *ledger.Imports
 	Gates   *gate.Service
+	Grid    *gridwork.Service
 	Cat     *locale.Catalog
 	Cfg     config.Config
 	Log     *slog.Logger

@@ -102,6 +102,7 @@ var nav = []navItem{
 	{"/ledger", "nav.ledger", access.PersonView},
 	{"/gates", "nav.gates", access.GateView},
 	{"/gates/checkpoint", "nav.checkpoint", access.GateOperate},
+	{"/grid/", "nav.grid", access.GridWork},
 	{"/org", "nav.org", access.OrgView},
 	{"/users", "nav.users", access.UserView},
 	{"/audit", "nav.audit", access.AuditView},

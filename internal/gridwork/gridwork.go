@@ -1,0 +1,283 @@
+// Package gridwork is the grid workers' side of the ledger: their grids
+// and households as a phone needs them (also offline), household visits
+// that update the ledger, patrols of grid points, grid-block
+// investigation campaigns, and who staffs each grid.
+package gridwork
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"time"
+
+	"shequ/internal/access"
+	"shequ/internal/errs"
+	"shequ/internal/ledger"
+	"shequ/internal/pii"
+	"shequ/internal/store"
+)
+
+// Service is grid work over the store and the ledger.
+type Service struct {
+	Store  *store.Store
+	Keys   *pii.Keyring
+	Ledger *ledger.Service
+}
+
+// Needs a household can be found to have during a visit.
+var Needs = []string{"medicine", "elderly_care", "food", "medical_visit", "disability_care", "psychological", "other"}
+
+// MyGrids lists the grids where p does grid work: the grids of their
+// assignments, and every grid below a broader one.
+func (s *Service) MyGrids(ctx context.Context, p *access.Principal) ([]store.OrgNode, error) {
+	var out []store.OrgNode
+	seen := map[string]bool{}
+	for _, scope := range p.Scopes(access.GridWork) {
+		nodes, err := s.Store.OrgSubtree(ctx, scope)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range nodes {
+			if n.Level == store.LevelGrid && !seen[n.ID] {
+				seen[n.ID] = true
+				out = append(out, n)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	return out, nil
+}
+
+// Bundle is everything a grid worker's phone keeps for working offline:
+// their grids' rooms with the households living there (names masked),
+// open campaign tasks (overdue first), patrol points and checklists.
+type Bundle struct {
+	GeneratedAt time.Time        `json:"generated_at"`
+	Today       string           `json:"today"`
+	Worker      string           `json:"worker"`
+	Grids       []BundleGrid     `json:"grids"`
+	Rooms       []BundleRoom     `json:"rooms"`
+	Tasks       []BundleTask     `json:"tasks"`
+	Points      []BundlePoint    `json:"points"`
+	Checklists  []BundleChecklst `json:"checklists"`
+	Needs       []string         `json:"needs"`
+}
+
+// BundleGrid is one of the worker's grids.
+type BundleGrid struct {
+	ID   string `json:"id"`
+	Code string `json:"code"`
+	Name string `json:"name"`
+}
+
+// BundleRoom is a household address with who lives there.
+type BundleRoom struct {
+	ID          string            `json:"id"`
+	GridID      string            `json:"grid_id"`
+	Address     string            `json:"address"`
+	Building    string            `json:"building"`
+	Survey      string            `json:"survey"`
+	Use         string            `json:"use,omitempty"`
+	LastVisit   time.Time         `json:"last_visit,omitzero"`
+	LastVisitBy string            `json:"last_visit_by,omitempty"`
+	LastNote    string            `json:"last_note,omitempty"`
+	Version     int64             `json:"version"`
+	Households  []BundleHousehold `json:"households"`
+}
+
+// BundleHousehold is a household living in a room.
+type BundleHousehold struct {
+	ID      string         `json:"id"`
+	Kind    string         `json:"kind"`
+	Members []BundleMember `json:"members"`
+}
+
+// BundleMember is a household member, masked.
+type BundleMember struct {
+	PersonID   string    `json:"person_id"`
+	Name       string    `json:"name"`
+	Relation   string    `json:"relation"`
+	Age        int       `json:"age"` // -1 unknown
+	Sex        int       `json:"sex"`
+	Residency  string    `json:"residency"`
+	Doses      int       `json:"doses"`
+	TestResult string    `json:"test_result,omitempty"`
+	TestAt     time.Time `json:"test_at,omitzero"`
+	Monitoring string    `json:"monitoring,omitempty"`
+}
+
+// BundleTask is a household a campaign asks the worker to check.
+type BundleTask struct {
+	CampaignID  string `json:"campaign_id"`
+	Campaign    string `json:"campaign"`
+	ChecklistID string `json:"checklist_id,omitempty"`
+	Deadline    string `json:"deadline"`
+	Overdue     bool   `json:"overdue"`
+	RoomID      string `json:"room_id"`
+	Address     string `json:"address"`
+}
+
+// BundlePoint is a patrol point of the worker's grids.
+type BundlePoint struct {
+	ID          string    `json:"id"`
+	Token       string    `json:"token"`
+	Name        string    `json:"name"`
+	Kind        string    `json:"kind"`
+	ChecklistID string    `json:"checklist_id,omitempty"`
+	LastAt      time.Time `json:"last_at,omitzero"`
+	LastStatus  string    `json:"last_status,omitempty"`
+}
+
+// BundleChecklst is a checklist.
+type BundleChecklst struct {
+	ID    string   `json:"id"`
+	Name  string   `json:"name"`
+	Items []string `json:"items"`
+}
+
+// maxTasks bounds the tasks a phone carries.
+const maxTasks = 2000
+
+// Bundle gathers a grid worker's offline bundle.
+func (s *Service) Bundle(ctx context.Context, p *access.Principal) (Bundle, error) {
+	now := s.Store.Now()
+	b := Bundle{GeneratedAt: now, Today: s.Store.Today(), Worker: p.Name, Grids: []BundleGrid{}, Rooms: []BundleRoom{}, Tasks: []BundleTask{},
+		Points: []BundlePoint{}, Checklists: []BundleChecklst{}, Needs: Needs}
+	grids, err := s.MyGrids(ctx, p)
+	if err != nil || len(grids) == 0 {
+		return b, err
+	}
+	var ids []string
+	comms := map[string]bool{}
+	for _, g := range grids {
+		ids = append(ids, g.ID)
+		comms[g.ParentID] = true
+		b.Grids = append(b.Grids, BundleGrid{ID: g.ID, Code: g.Code, Name: g.Name})
+	}
+	rooms, err := s.Store.GridRooms(ctx, ids)
+	if err != nil {
+		return b, err
+	}
+	members, err := s.Store.GridMembers(ctx, ids, b.Today)
+	if err != nil {
+		return b, err
+	}
+	last, err := s.Store.LastVisits(ctx, ids)
+	if err != nil {
+		return b, err
+	}
+	byRoom := map[string][]BundleHousehold{}
+	for _, m := range members {
+		hs := byRoom[m.RoomID]
+		if len(hs) == 0 || hs[len(hs)-1].ID != m.HouseholdID {
+			hs = append(hs, BundleHousehold{ID: m.HouseholdID, Kind: m.HouseholdKind})
+		}
+		h := &hs[len(hs)-1]
+		h.Members = append(h.Members, BundleMember{PersonID: m.PersonID, Name: pii.MaskName(m.Name), Relation: m.Relation,
+			Age: age(m.BirthDate, now), Sex: m.Sex, Residency: m.Residency, Doses: m.Doses, TestResult: m.TestResult, TestAt: m.TestAt, Monitoring: m.Monitoring})
+		byRoom[m.RoomID] = hs
+	}
+	for _, r := range rooms {
+		br := BundleRoom{ID: r.ID, GridID: r.GridID, Address: r.Address, Building: r.Building, Survey: r.Survey, Use: r.Use,
+			LastVisit: r.LastVisit, Version: r.Version, Households: byRoom[r.ID]}
+		if br.Households == nil {
+			br.Households = []BundleHousehold{}
+		}
+		if v, ok := last[r.ID]; ok {
+			br.LastVisitBy, br.LastNote = v.UserName, v.Notes
+		}
+		b.Rooms = append(b.Rooms, br)
+	}
+	tasks, err := s.Store.OpenTasks(ctx, ids, maxTasks)
+	if err != nil {
+		return b, err
+	}
+	for _, t := range tasks {
+		b.Tasks = append(b.Tasks, BundleTask{CampaignID: t.CampaignID, Campaign: t.CampaignName, ChecklistID: t.ChecklistID, Deadline: t.Deadline,
+			Overdue: t.Deadline < b.Today, RoomID: t.RoomID, Address: t.Address})
+	}
+	points, err := s.Store.PatrolPoints(ctx, nil, ids)
+	if err != nil {
+		return b, err
+	}
+	for _, pt := range points {
+		b.Points = append(b.Points, BundlePoint{ID: pt.ID, Token: pt.Token, Name: pt.Name, Kind: pt.Kind, ChecklistID: pt.ChecklistID,
+			LastAt: pt.LastAt, LastStatus: pt.LastStatus})
+	}
+	var commIDs []string
+	for c := range comms {
+		commIDs = append(commIDs, c)
+	}
+	lists, err := s.Store.Checklists(ctx, commIDs)
+	if err != nil {
+		return b, err
+	}
+	for _, c := range lists {
+		b.Checklists = append(b.Checklists, BundleChecklst{ID: c.ID, Name: c.Name, Items: c.Items})
+	}
+	return b, nil
+}
+
+// RoomSnapshot is one room as the bundle shows it, for a worker allowed
+// there (after a conflict, the phone shows it beside the worker's record).
+func (s *Service) RoomSnapshot(ctx context.Context, p *access.Principal, roomID string) (BundleRoom, error) {
+	room, path, err := s.Store.Place(ctx, roomID)
+	if err != nil {
+		return BundleRoom{}, err
+	}
+	if !p.Can(access.GridWork, path) || room.GridID == "" {
+		return BundleRoom{}, errs.E(errs.Forbidden, "err.forbidden")
+	}
+	rooms, err := s.Store.GridRooms(ctx, []string{room.GridID})
+	if err != nil {
+		return BundleRoom{}, err
+	}
+	members, err := s.Store.GridMembers(ctx, []string{room.GridID}, s.Store.Today())
+	if err != nil {
+		return BundleRoom{}, err
+	}
+	for _, r := range rooms {
+		if r.ID != roomID {
+			continue
+		}
+		br := BundleRoom{ID: r.ID, GridID: r.GridID, Address: r.Address, Building: r.Building, Survey: r.Survey, Use: r.Use,
+			LastVisit: r.LastVisit, Version: r.Version, Households: []BundleHousehold{}}
+		for _, m := range members {
+			if m.RoomID != roomID {
+				continue
+			}
+			if len(br.Households) == 0 || br.Households[len(br.Households)-1].ID != m.HouseholdID {
+				br.Households = append(br.Households, BundleHousehold{ID: m.HouseholdID, Kind: m.HouseholdKind})
+			}
+			h := &br.Households[len(br.Households)-1]
+			h.Members = append(h.Members, BundleMember{PersonID: m.PersonID, Name: pii.MaskName(m.Name), Relation: m.Relation,
+				Age: age(m.BirthDate, s.Store.Now()), Sex: m.Sex, Residency: m.Residency, Doses: m.Doses, TestResult: m.TestResult,
+				TestAt: m.TestAt, Monitoring: m.Monitoring})
+		}
+		return br, nil
+	}
+	return BundleRoom{}, errs.E(errs.NotFound, "err.not_found")
+}
+
+func age(birth string, now time.Time) int {
+	b, err := time.Parse("2006-01-02", birth)
+	if err != nil {
+		return -1
+	}
+	n := now.In(cst)
+	a := n.Year() - b.Year()
+	if n.Month() < b.Month() || (n.Month() == b.Month() && n.Day() < b.Day()) {
+		a--
+	}
+	return a
+}
+
+var cst = time.FixedZone("CST", 8*3600)
+
+func trimmed(s string, max int) string {
+	s = strings.TrimSpace(s)
+	if r := []rune(s); len(r) > max {
+		return string(r[:max])
+	}
+	return s
+}
