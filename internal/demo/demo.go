@@ -110,6 +110,9 @@ func Build(ctx context.Context, env Env, opt Options) (*Result, error) {
 	if err := buildLedger(ctx, env, rng, res, opt.People); err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
+	if err := buildGridWork(ctx, env, rng, res); err != nil {
+		return nil, fmt.Errorf("grid work: %w", err)
+	}
 	if env.Gates != nil {
 		if err := buildGates(ctx, env, rng, res); err != nil {
 			return nil, fmt.Errorf("gates: %w", err)

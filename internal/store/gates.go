@@ -373,7 +373,9 @@ func (tx *Tx) touchHousehold(id string) {
 // beforeCommit runs what the transaction collected, just before its commit.
 func (tx *Tx) beforeCommit(ctx context.Context) error {
 	if err := inChunks(tx.touched, func(ph string, ids []any) error {
-		_, err := tx.exec(ctx, `UPDATE places SET updated_at = $1 WHERE id IN (SELECT room_id FROM households WHERE id IN (`+ph+`))`,
+		// Always forward, also when the clock has not moved (or went back).
+		_, err := tx.exec(ctx, `UPDATE places SET updated_at = CASE WHEN updated_at < $1 THEN $1 ELSE updated_at + 1 END
+			WHERE id IN (SELECT room_id FROM households WHERE id IN (`+ph+`))`,
 			append([]any{ms(tx.Now())}, ids...)...)
 		return err
 	}); err != nil {

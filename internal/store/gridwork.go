@@ -654,3 +654,21 @@ func (s *Store) HouseholdRoom(ctx context.Context, householdID string) (string, 
 func (s *Store) CommunityBuildings(ctx context.Context, communityID string) ([]Place, error) {
 	return s.placeList(ctx, `SELECT `+placeCols+` FROM places p WHERE p.community_id = $1 AND p.kind IN ('building','house','unit') ORDER BY p.address`, communityID)
 }
+
+// GridWorkers lists the ids of the users doing grid work in a grid.
+func (s *Store) GridWorkers(ctx context.Context, gridID string) ([]string, error) {
+	rows, err := s.query(ctx, `SELECT user_id FROM role_assignments WHERE node_id = $1 AND role = 'grid' ORDER BY created_at`, gridID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
