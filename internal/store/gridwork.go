@@ -54,10 +54,10 @@ func (tx *Tx) RoomVersion(ctx context.Context, roomID string) (int64, error) {
 // the health facts a visit looks at; names are masked by the caller.
 type GridMember struct {
 	RoomID, HouseholdID, HouseholdKind, PersonID, Name, Relation, BirthDate, Residency string
-	Sex, Doses                                                                        int
-	TestResult                                                                        string
-	TestAt                                                                            time.Time
-	Monitoring                                                                        string // active monitoring kind, or ""
+	Sex, Doses                                                                         int
+	TestResult                                                                         string
+	TestAt                                                                             time.Time
+	Monitoring                                                                         string // active monitoring kind, or ""
 }
 
 // GridMembers lists the people living now in the rooms of grids.
