@@ -151,3 +151,23 @@ func (s *Service) AppointChief(ctx context.Context, p *access.Principal, communi
 	}
 	return s.Store.Write(ctx, func(tx *store.Tx) error { return tx.SetChief(ctx, &c) })
 }
+
+// SetLeader makes one of a grid's workers its leader.
+func (s *Service) SetLeader(ctx context.Context, p *access.Principal, communityID, gridID, userID string) error {
+	comm, err := s.community(ctx, p, communityID)
+	if err != nil {
+		return err
+	}
+	g, err := s.Store.OrgNode(ctx, gridID)
+	if err != nil || g.ParentID != comm.ID || g.Level != store.LevelGrid {
+		return errs.E(errs.Invalid, "err.patrol.grid").OnField("grid")
+	}
+	workers, err := s.Store.GridWorkers(ctx, g.ID)
+	if err != nil {
+		return err
+	}
+	if !contains(workers, userID) {
+		return errs.E(errs.Invalid, "err.grid.leader").OnField("user")
+	}
+	return s.Store.Write(ctx, func(tx *store.Tx) error { return tx.SetGridLeader(ctx, g.ID, userID) })
+}

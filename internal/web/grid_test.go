@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -280,4 +281,46 @@ func mustParent(t *testing.T, e *apptest.Env, id string) string {
 		t.Fatal(err)
 	}
 	return n.ParentID
+}
+
+// Staff see who staffs the grids and where chiefs are missing, launch a
+// campaign from the page (a past deadline is refused with its message),
+// and print the points' QR stickers.
+func TestGridManagementPages(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	staff := e.Login(t, access.Staff)
+	st, body, _ := apptest.Do(t, staff, "GET", e.Server.URL+"/grid/manage", nil, nil)
+	if st != 200 || !strings.Contains(body, "每个网格都有网格员") || !strings.Contains(body, "楼栋长") || !strings.Contains(body, "处缺人") ||
+		!strings.Contains(body, "第一、二网格网格块排查") {
+		t.Fatalf("management page: %d\n%s", st, snippet(body))
+	}
+	post := func(form url.Values) (int, string) {
+		st, body, hdr := apptest.Do(t, staff, "POST", e.Server.URL+"/grid/manage/campaigns", form, nil)
+		if st == 303 {
+			st, body, _ = apptest.Do(t, staff, "GET", e.Server.URL+hdr.Get("Location"), nil, nil)
+		}
+		return st, body
+	}
+	var comm, grid string
+	store.RawForTest(e.App.Store).QueryRow(`SELECT n.parent_id, n.id FROM org_nodes n WHERE n.level = 'grid' AND n.code LIKE '610402011002%' ORDER BY n.code LIMIT 1`).Scan(&comm, &grid)
+	st, body = post(url.Values{"community": {comm}, "name": {"复查"}, "grid": {grid}, "deadline": {"2020-01-01"}})
+	if st != 200 || !strings.Contains(body, "截止日期已过") {
+		t.Fatalf("a past deadline: %d\n%s", st, snippet(body))
+	}
+	st, body = post(url.Values{"community": {comm}, "name": {"复查"}, "deadline": {e.App.Store.Today()}})
+	if st != 200 || !strings.Contains(body, "请至少选择一个网格") {
+		t.Fatalf("no grid: %d\n%s", st, snippet(body))
+	}
+	st, body = post(url.Values{"community": {comm}, "name": {"复查"}, "grid": {grid}, "deadline": {e.App.Store.Today()}})
+	if st != 200 || !strings.Contains(body, `data-percent="0"`) || !strings.Contains(body, "待查") {
+		t.Fatalf("a new campaign: %d\n%s", st, snippet(body))
+	}
+	st, body, _ = apptest.Do(t, staff, "GET", e.Server.URL+"/grid/stickers?community="+comm, nil, nil)
+	if st != 200 || strings.Count(body, "data:image/png;base64,") < 2 || !strings.Contains(body, "/grid/?point=") {
+		t.Fatalf("stickers: %d\n%s", st, snippet(body))
+	}
+	// A grid worker may not manage.
+	if st, _, _ := apptest.Do(t, e.Login(t, access.Grid), "GET", e.Server.URL+"/grid/manage", nil, nil); st != 403 {
+		t.Fatalf("grid worker on the management page: %d", st)
+	}
 }

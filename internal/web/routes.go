@@ -79,6 +79,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	mux.HandleFunc("GET /grid/{$}", s.signedIn(s.gridApp))
 	mux.HandleFunc("GET /grid/sw.js", s.gridServiceWorker)
+	mux.HandleFunc("GET /grid/manage", s.signedIn(s.gridManage))
+	mux.HandleFunc("POST /grid/manage/{what}", s.signedIn(s.gridManagePost))
+	mux.HandleFunc("GET /grid/campaigns/{id}", s.signedIn(s.gridCampaign))
+	mux.HandleFunc("GET /grid/stickers", s.signedIn(s.gridStickers))
 	mux.HandleFunc("GET /api/grid/v1/bundle", s.signedIn(s.gridBundle))
 	mux.HandleFunc("POST /api/grid/v1/visits", s.signedIn(s.gridVisit))
 	mux.HandleFunc("POST /api/grid/v1/patrols", s.signedIn(s.gridPatrol))

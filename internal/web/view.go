@@ -64,6 +64,12 @@ func baseFuncs() template.FuncMap {
 		"mask":      pii.MaskName,
 		"has":       func(m map[string]bool, k string) bool { return m[k] },
 		"split":     strings.Split,
+		"pctOf": func(part, whole int) int {
+			if whole == 0 {
+				return 0
+			}
+			return part * 100 / whole
+		},
 		"changes":   changeList,
 		"fv":        func(f url.Values, k string) string { return f.Get(k) },
 		"ethnicity": ledgerio.EthnicityName,
@@ -103,6 +109,7 @@ var nav = []navItem{
 	{"/gates", "nav.gates", access.GateView},
 	{"/gates/checkpoint", "nav.checkpoint", access.GateOperate},
 	{"/grid/", "nav.grid", access.GridWork},
+	{"/grid/manage", "nav.grid_manage", access.OrgManage},
 	{"/org", "nav.org", access.OrgView},
 	{"/users", "nav.users", access.UserView},
 	{"/audit", "nav.audit", access.AuditView},
