@@ -61,9 +61,9 @@ func baseFuncs() template.FuncMap {
 			}
 			return make([]struct{}, want-have)
 		},
-		"mask":      pii.MaskName,
-		"has":       func(m map[string]bool, k string) bool { return m[k] },
-		"split":     strings.Split,
+		"mask":  pii.MaskName,
+		"has":   func(m map[string]bool, k string) bool { return m[k] },
+		"split": strings.Split,
 		"pctOf": func(part, whole int) int {
 			if whole == 0 {
 				return 0
