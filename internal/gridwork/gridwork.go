@@ -48,9 +48,10 @@ func (s *Service) MyGrids(ctx context.Context, p *access.Principal) ([]store.Org
 	return out, nil
 }
 
-// Bundle is everything a grid worker's phone keeps for working offline:
-// their grids' rooms with the households living there (names masked),
-// open campaign tasks (overdue first), patrol points and checklists.
+// Bundle is what a grid worker's home page draws and the phone keeps for
+// working offline: their grids' rooms (with how many live there), open
+// campaign tasks (overdue first), patrol points and checklists. Who lives
+// in each room comes separately (Households), after the page is drawn.
 type Bundle struct {
 	GeneratedAt time.Time        `json:"generated_at"`
 	Today       string           `json:"today"`
@@ -82,7 +83,8 @@ type BundleRoom struct {
 	LastVisitBy string            `json:"last_visit_by,omitempty"`
 	LastNote    string            `json:"last_note,omitempty"`
 	Version     int64             `json:"version"`
-	Households  []BundleHousehold `json:"households"`
+	People      int               `json:"people"`               // living there now
+	Households  []BundleHousehold `json:"households,omitempty"` // only in Households and RoomSnapshot
 }
 
 // BundleHousehold is a household living in a room.
@@ -158,31 +160,13 @@ func (s *Service) Bundle(ctx context.Context, p *access.Principal) (Bundle, erro
 	if err != nil {
 		return b, err
 	}
-	members, err := s.Store.GridMembers(ctx, ids, b.Today)
-	if err != nil {
-		return b, err
-	}
 	last, err := s.Store.LastVisits(ctx, ids)
 	if err != nil {
 		return b, err
 	}
-	byRoom := map[string][]BundleHousehold{}
-	for _, m := range members {
-		hs := byRoom[m.RoomID]
-		if len(hs) == 0 || hs[len(hs)-1].ID != m.HouseholdID {
-			hs = append(hs, BundleHousehold{ID: m.HouseholdID, Kind: m.HouseholdKind})
-		}
-		h := &hs[len(hs)-1]
-		h.Members = append(h.Members, BundleMember{PersonID: m.PersonID, Name: pii.MaskName(m.Name), Relation: m.Relation,
-			Age: age(m.BirthDate, now), Sex: m.Sex, Residency: m.Residency, Doses: m.Doses, TestResult: m.TestResult, TestAt: m.TestAt, Monitoring: m.Monitoring})
-		byRoom[m.RoomID] = hs
-	}
 	for _, r := range rooms {
 		br := BundleRoom{ID: r.ID, GridID: r.GridID, Address: r.Address, Building: r.Building, Survey: r.Survey, Use: r.Use,
-			LastVisit: r.LastVisit, Version: r.Version, Households: byRoom[r.ID]}
-		if br.Households == nil {
-			br.Households = []BundleHousehold{}
-		}
+			LastVisit: r.LastVisit, Version: r.Version, People: r.People}
 		if v, ok := last[r.ID]; ok {
 			br.LastVisitBy, br.LastNote = v.UserName, v.Notes
 		}
@@ -218,6 +202,40 @@ func (s *Service) Bundle(ctx context.Context, p *access.Principal) (Bundle, erro
 	return b, nil
 }
 
+// Households gives, per room of the worker's grids, the households living
+// there with their members, masked: the second half of the offline bundle,
+// fetched after the home page is drawn.
+func (s *Service) Households(ctx context.Context, p *access.Principal) (map[string][]BundleHousehold, error) {
+	out := map[string][]BundleHousehold{}
+	grids, err := s.MyGrids(ctx, p)
+	if err != nil || len(grids) == 0 {
+		return out, err
+	}
+	var ids []string
+	for _, g := range grids {
+		ids = append(ids, g.ID)
+	}
+	members, err := s.Store.GridMembers(ctx, ids, s.Store.Today())
+	if err != nil {
+		return out, err
+	}
+	now := s.Store.Now()
+	for _, m := range members {
+		hs := out[m.RoomID]
+		if len(hs) == 0 || hs[len(hs)-1].ID != m.HouseholdID {
+			hs = append(hs, BundleHousehold{ID: m.HouseholdID, Kind: m.HouseholdKind})
+		}
+		hs[len(hs)-1].Members = append(hs[len(hs)-1].Members, member(m, now))
+		out[m.RoomID] = hs
+	}
+	return out, nil
+}
+
+func member(m store.GridMember, now time.Time) BundleMember {
+	return BundleMember{PersonID: m.PersonID, Name: pii.MaskName(m.Name), Relation: m.Relation, Age: age(m.BirthDate, now), Sex: m.Sex,
+		Residency: m.Residency, Doses: m.Doses, TestResult: m.TestResult, TestAt: m.TestAt, Monitoring: m.Monitoring}
+}
+
 // RoomSnapshot is one room as the bundle shows it, for a worker allowed
 // there (after a conflict, the phone shows it beside the worker's record).
 func (s *Service) RoomSnapshot(ctx context.Context, p *access.Principal, roomID string) (BundleRoom, error) {
@@ -250,9 +268,8 @@ func (s *Service) RoomSnapshot(ctx context.Context, p *access.Principal, roomID 
 				br.Households = append(br.Households, BundleHousehold{ID: m.HouseholdID, Kind: m.HouseholdKind})
 			}
 			h := &br.Households[len(br.Households)-1]
-			h.Members = append(h.Members, BundleMember{PersonID: m.PersonID, Name: pii.MaskName(m.Name), Relation: m.Relation,
-				Age: age(m.BirthDate, s.Store.Now()), Sex: m.Sex, Residency: m.Residency, Doses: m.Doses, TestResult: m.TestResult,
-				TestAt: m.TestAt, Monitoring: m.Monitoring})
+			h.Members = append(h.Members, member(m, s.Store.Now()))
+			br.People++
 		}
 		return br, nil
 	}

@@ -141,7 +141,7 @@ func (s *Service) RecordVisit(ctx context.Context, p *access.Principal, in Visit
 			res.Duplicate = !isNew
 			return err
 		}
-		if len(steps) > 0 && !in.Force {
+		if len(in.Changes) > 0 && !in.Force { // only member changes can clash
 			if cur, err := tx.RoomVersion(ctx, room.ID); err != nil {
 				return err
 			} else if cur != in.BaseVersion {

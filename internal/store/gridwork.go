@@ -14,6 +14,7 @@ type GridRoom struct {
 	ID, GridID, Address, Building, Survey, Use string
 	LastVisit                                  time.Time
 	Version                                    int64 // places.updated_at: moves on when its households' members change
+	People                                     int   // living there now
 }
 
 // GridRooms lists the rooms of grids (by id) with their building, in
@@ -22,10 +23,14 @@ func (s *Store) GridRooms(ctx context.Context, gridIDs []string) ([]GridRoom, er
 	if len(gridIDs) == 0 {
 		return nil, nil
 	}
-	ph, args := placeholders(gridIDs, 1)
-	rows, err := s.query(ctx, `SELECT r.id, r.grid_id, r.address, COALESCE(b.name, ''), r.survey, COALESCE(r.room_use, ''), r.last_visit_at, r.updated_at
+	ph, args := placeholders(gridIDs, 2)
+	rows, err := s.query(ctx, `SELECT r.id, r.grid_id, r.address, COALESCE(b.name, ''), r.survey, COALESCE(r.room_use, ''), r.last_visit_at, r.updated_at,
+		COALESCE(n.people, 0)
 		FROM places r LEFT JOIN places u ON u.id = r.parent_id LEFT JOIN places b ON b.id = CASE WHEN u.kind = 'unit' THEN u.parent_id ELSE u.id END
-		WHERE r.kind = 'room' AND r.grid_id IN (`+ph+`) ORDER BY r.address`, args...)
+		LEFT JOIN (SELECT h.room_id, count(*) AS people FROM households h JOIN household_members m ON m.household_id = h.id
+			JOIN places x ON x.id = h.room_id WHERE h.ended_at IS NULL AND (m.until IS NULL OR m.until >= $1) AND x.grid_id IN (`+ph+`)
+			GROUP BY h.room_id) n ON n.room_id = r.id
+		WHERE r.kind = 'room' AND r.grid_id IN (`+ph+`) ORDER BY r.address`, append([]any{s.Today()}, args...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +39,7 @@ func (s *Store) GridRooms(ctx context.Context, gridIDs []string) ([]GridRoom, er
 	for rows.Next() {
 		var g GridRoom
 		var lv sql.NullInt64
-		if err := rows.Scan(&g.ID, &g.GridID, &g.Address, &g.Building, &g.Survey, &g.Use, &lv, &g.Version); err != nil {
+		if err := rows.Scan(&g.ID, &g.GridID, &g.Address, &g.Building, &g.Survey, &g.Use, &lv, &g.Version, &g.People); err != nil {
 			return nil, err
 		}
 		g.LastVisit = fromMS(lv)
@@ -60,38 +65,86 @@ type GridMember struct {
 	Monitoring                                                                         string // active monitoring kind, or ""
 }
 
-// GridMembers lists the people living now in the rooms of grids.
+// GridMembers lists the people living now in the rooms of grids, with
+// their doses, latest test and active monitoring (four queries, none of
+// them per person: a grid can hold thousands of households).
 func (s *Store) GridMembers(ctx context.Context, gridIDs []string, today string) ([]GridMember, error) {
 	if len(gridIDs) == 0 {
 		return nil, nil
 	}
 	ph, args := placeholders(gridIDs, 2)
-	rows, err := s.query(ctx, `SELECT h.room_id, h.id, h.kind, pe.id, pe.name, m.relation, COALESCE(pe.birth_date, ''), pe.residency, pe.sex,
-		(SELECT count(*) FROM vaccinations v WHERE v.person_id = pe.id),
-		COALESCE((SELECT t.result FROM health_tests t WHERE t.person_id = pe.id ORDER BY t.sampled_at DESC LIMIT 1), ''),
-		(SELECT max(t.sampled_at) FROM health_tests t WHERE t.person_id = pe.id),
-		COALESCE((SELECT mo.kind FROM monitoring mo WHERE mo.person_id = pe.id AND mo.start_date <= $1 AND mo.end_date >= $1
-			AND (mo.lifted_on IS NULL OR mo.lifted_on > $1) LIMIT 1), '')
-		FROM places r JOIN households h ON h.room_id = r.id AND h.ended_at IS NULL
-		JOIN household_members m ON m.household_id = h.id AND (m.until IS NULL OR m.until >= $1)
-		JOIN persons pe ON pe.id = m.person_id
-		WHERE r.kind = 'room' AND r.grid_id IN (`+ph+`) ORDER BY h.room_id, h.id, m.relation`, append([]any{today}, args...)...)
+	args = append([]any{today}, args...)
+	const from = ` FROM places r JOIN households h ON h.room_id = r.id AND h.ended_at IS NULL
+		JOIN household_members m ON m.household_id = h.id AND (m.until IS NULL OR m.until >= $1)`
+	where := ` WHERE r.kind = 'room' AND r.grid_id IN (` + ph + `)`
+	living := `SELECT m.person_id` + from + where
+	rows, err := s.query(ctx, `SELECT h.room_id, h.id, h.kind, pe.id, pe.name, m.relation, COALESCE(pe.birth_date, ''), pe.residency, pe.sex`+
+		from+` JOIN persons pe ON pe.id = m.person_id`+where+` ORDER BY h.room_id, h.id, m.relation`, args...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	var out []GridMember
+	index := map[string][]int{}
 	for rows.Next() {
 		var g GridMember
-		var testAt sql.NullInt64
-		if err := rows.Scan(&g.RoomID, &g.HouseholdID, &g.HouseholdKind, &g.PersonID, &g.Name, &g.Relation, &g.BirthDate, &g.Residency,
-			&g.Sex, &g.Doses, &g.TestResult, &testAt, &g.Monitoring); err != nil {
+		if err := rows.Scan(&g.RoomID, &g.HouseholdID, &g.HouseholdKind, &g.PersonID, &g.Name, &g.Relation, &g.BirthDate, &g.Residency, &g.Sex); err != nil {
+			rows.Close()
 			return nil, err
 		}
-		g.TestAt = fromMS(testAt)
+		index[g.PersonID] = append(index[g.PersonID], len(out))
 		out = append(out, g)
 	}
-	return out, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	each := func(q string, scan func(rows *sql.Rows, set func(person string, f func(*GridMember))) error) error {
+		rows, err := s.query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		set := func(person string, f func(*GridMember)) {
+			for _, i := range index[person] {
+				f(&out[i])
+			}
+		}
+		for rows.Next() {
+			if err := scan(rows, set); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+	if err := each(`SELECT v.person_id, count(*) FROM vaccinations v WHERE v.person_id IN (`+living+`) AND $1 = $1 GROUP BY v.person_id`,
+		func(rows *sql.Rows, set func(string, func(*GridMember))) error {
+			var p string
+			var n int
+			err := rows.Scan(&p, &n)
+			set(p, func(g *GridMember) { g.Doses = n })
+			return err
+		}); err != nil {
+		return nil, err
+	}
+	if err := each(`SELECT t.person_id, t.result, t.sampled_at FROM health_tests t WHERE t.person_id IN (`+living+`) ORDER BY t.person_id, t.sampled_at`,
+		func(rows *sql.Rows, set func(string, func(*GridMember))) error {
+			var p, result string
+			var at int64
+			err := rows.Scan(&p, &result, &at)
+			set(p, func(g *GridMember) { g.TestResult, g.TestAt = result, time.UnixMilli(at).UTC() }) // the latest comes last
+			return err
+		}); err != nil {
+		return nil, err
+	}
+	err = each(`SELECT mo.person_id, mo.kind FROM monitoring mo WHERE mo.person_id IN (`+living+`)
+		AND mo.start_date <= $1 AND mo.end_date >= $1 AND (mo.lifted_on IS NULL OR mo.lifted_on > $1)`,
+		func(rows *sql.Rows, set func(string, func(*GridMember))) error {
+			var p, kind string
+			err := rows.Scan(&p, &kind)
+			set(p, func(g *GridMember) { g.Monitoring = kind })
+			return err
+		})
+	return out, err
 }
 
 // placeholders numbers ids from $first on.

@@ -15,6 +15,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v)
 }
 
+// writeJSONCompact answers with bulk data (a grid worker's bundle):
+// without indentation, which would cost a third of the time.
+func writeJSONCompact(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
 // apiWhoami tells an API client (or a browser session) who it is and
 // where its roles apply: the first call a partner's developer makes.
 func (s *Server) apiWhoami(w http.ResponseWriter, r *http.Request) {

@@ -26,7 +26,22 @@ func (s *Server) gridBundle(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, b)
+	writeJSONCompact(w, http.StatusOK, b)
+}
+
+// gridHouseholds is the second half of the bundle: who lives in each room.
+func (s *Server) gridHouseholds(w http.ResponseWriter, r *http.Request) {
+	p := reqOf(r).p
+	if !p.CanAnywhere(access.GridWork) {
+		s.deny(w, r, "grid.work", "", "", "")
+		return
+	}
+	hs, err := s.Grid.Households(r.Context(), p)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSONCompact(w, http.StatusOK, hs)
 }
 
 func (s *Server) gridVisit(w http.ResponseWriter, r *http.Request) {

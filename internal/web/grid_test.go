@@ -47,6 +47,25 @@ func bundleOf(t *testing.T, e *apptest.Env, c *http.Client) gridwork.Bundle {
 	if err := json.NewDecoder(resp.Body).Decode(&b); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("bundle: %d %v", resp.StatusCode, err)
 	}
+	resp, err = c.Get(e.Server.URL + "/api/grid/v1/households")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var hs map[string][]gridwork.BundleHousehold
+	if err := json.NewDecoder(resp.Body).Decode(&hs); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("households: %d %v", resp.StatusCode, err)
+	}
+	for i, r := range b.Rooms {
+		people := 0
+		for _, h := range hs[r.ID] {
+			people += len(h.Members)
+		}
+		if people != r.People {
+			t.Fatalf("room %s: %d people in the bundle, %d in its households", r.Address, r.People, people)
+		}
+		b.Rooms[i].Households = hs[r.ID]
+	}
 	return b
 }
 

@@ -84,6 +84,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /grid/campaigns/{id}", s.signedIn(s.gridCampaign))
 	mux.HandleFunc("GET /grid/stickers", s.signedIn(s.gridStickers))
 	mux.HandleFunc("GET /api/grid/v1/bundle", s.signedIn(s.gridBundle))
+	mux.HandleFunc("GET /api/grid/v1/households", s.signedIn(s.gridHouseholds))
 	mux.HandleFunc("POST /api/grid/v1/visits", s.signedIn(s.gridVisit))
 	mux.HandleFunc("POST /api/grid/v1/patrols", s.signedIn(s.gridPatrol))
 	mux.HandleFunc("GET /api/grid/v1/rooms/{id}/visits", s.signedIn(s.gridRoomVisits))

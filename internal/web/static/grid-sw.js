@@ -6,7 +6,7 @@
 // network is back.
 const CACHE = 'shequ-grid-v1';
 const SHELL = '/grid/';
-const KEEP = [/^\/grid\/$/, /^\/static\//, /^\/api\/grid\/v1\/bundle$/, /^\/api\/grid\/v1\/rooms\/[^/]+\/visits$/];
+const KEEP = [/^\/grid\/$/, /^\/static\//, /^\/api\/grid\/v1\/(bundle|households)$/, /^\/api\/grid\/v1\/rooms\/[^/]+\/visits$/];
 
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {

@@ -119,14 +119,27 @@
     netbar.innerHTML = parts.length ? `<a href="#queue">${esc(parts.join(' · '))}</a>` : '';
   }
 
+  // The bundle (rooms, tasks, points) draws the home page; who lives in
+  // each room follows in a second, larger answer.
+  let households = null;
   async function loadBundle(fresh) {
+    const get = async (path) => {
+      const res = await fetch(path, { credentials: 'same-origin', cache: fresh ? 'no-store' : 'default' });
+      if (res.ok && !res.redirected) return res.json();
+      if (res.status === 401 || res.redirected) netbar.textContent = t('grid.login_again');
+      return null;
+    };
     try {
-      const res = await fetch('/api/grid/v1/bundle', { credentials: 'same-origin', cache: fresh ? 'no-store' : 'default' });
-      if (res.ok) bundle = await res.json();
-      else if (res.status === 401 || res.redirected) netbar.textContent = t('grid.login_again');
+      bundle = (await get('/api/grid/v1/bundle')) || bundle;
+      if (bundle) mergeHouseholds();
+      households = (await get('/api/grid/v1/households')) || households;
+      if (bundle) mergeHouseholds();
     } catch {
       /* offline and never loaded: the screens say so */
     }
+  }
+  function mergeHouseholds() {
+    for (const r of bundle.rooms) r.households = (households && households[r.id]) || r.households || [];
   }
 
   // ---- screens ----
@@ -157,7 +170,7 @@
       <section class="card"><h2>${esc(t('grid.households'))}</h2>
         <input id="find" type="search" placeholder="${esc(t('grid.find'))}" value="${esc(q)}">
         <ul class="list" id="rooms">${shown.map((r) => `<li><a href="#room/${esc(r.id)}">${esc(r.address)}</a>
-          ${surveyBadge(r.survey)} <span class="muted">${r.households.reduce((n, x) => n + x.members.length, 0)} ${esc(t('grid.people'))}${r.last_visit ? ' · ' + esc(t('grid.visited')) + ' ' + esc(day(r.last_visit)) : ''}</span></li>`).join('')}</ul>
+          ${surveyBadge(r.survey)} <span class="muted">${r.people} ${esc(t('grid.people'))}${r.last_visit ? ' · ' + esc(t('grid.visited')) + ' ' + esc(day(r.last_visit)) : ''}</span></li>`).join('')}</ul>
         ${!q && rooms.length > shown.length ? `<p class="muted">${esc(t('grid.more', rooms.length - shown.length))}</p>` : ''}
       </section>`);
     const find = document.getElementById('find');
@@ -171,7 +184,7 @@
   }
 
   function householdsHTML(room) {
-    if (!room.households.length) return `<p class="muted">${esc(t('grid.nobody'))}</p>`;
+    if (!(room.households || []).length) return `<p class="muted">${esc(t('grid.nobody'))}</p>`;
     return room.households.map((hh) => `<div class="household"><h3>${esc(t('grid.household_' + hh.kind))}</h3>
       <ul class="list">${hh.members.map((m) => `<li>${memberLine(m)}</li>`).join('')}</ul></div>`).join('');
   }
