@@ -151,6 +151,10 @@ func TestGridVisitUpdatesTheLedgerOnce(t *testing.T) {
 			if doses != 1 || visits != 1 || photos != 1 || history != 3 {
 				t.Fatalf("after the visit: %d doses, %d visits, %d photos, %d history lines", doses, visits, photos, history)
 			}
+			// Staff see the visit on the room's page, with the need.
+			if _, body, _ := apptest.Do(t, e.Login(t, access.Staff), "GET", e.Server.URL+"/ledger/rooms/"+room.ID, nil, nil); !strings.Contains(body, "老人需要降压药") || !strings.Contains(body, "买药") {
+				t.Fatalf("the room page does not show the visit:\n%s", snippet(body))
+			}
 			// The phone retries (lost answer): stored once.
 			st, out = sendJSON(t, grid, e.Server.URL+"/api/grid/v1/visits", visit)
 			raw.QueryRow(`SELECT count(*) FROM vaccinations WHERE person_id = $1 AND source = 'visit'`, staying.PersonID).Scan(&doses)

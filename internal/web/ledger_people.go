@@ -58,7 +58,12 @@ func (s *Server) renderRoom(w http.ResponseWriter, r *http.Request, formErr erro
 		s.fail(w, r, err)
 		return
 	}
-	data := map[string]any{"Room": room, "Households": hs, "Members": members, "Owners": owners, "Contracts": contracts,
+	visits, err := s.Store.RoomVisits(ctx, room.ID, 20)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	data := map[string]any{"Room": room, "Households": hs, "Visits": visits, "Members": members, "Owners": owners, "Contracts": contracts,
 		"Changes": changes, "Trail": trail, "Today": s.Store.Today(), "CanEdit": rq.p.Can(access.PersonEdit, path),
 		"Relations": ledger.Relations, "Residencies": ledger.Residencies, "RoomUses": ledger.RoomUses, "Form": form}
 	if formErr != nil {

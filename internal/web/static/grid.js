@@ -149,7 +149,10 @@
   function home() {
     const tasks = bundle.tasks;
     const overdue = tasks.filter((k) => k.overdue);
-    const rooms = [...bundle.rooms].sort((a, b) => (b.survey === 'pending') - (a.survey === 'pending')); // not yet surveyed first
+    // Due first: not yet surveyed, then the longest since a visit (never first).
+    const since = (r) => (r.last_visit ? Date.parse(r.last_visit) : 0);
+    const rooms = [...bundle.rooms].filter((r) => r.people > 0 || r.survey === 'pending')
+      .sort((a, b) => (b.survey === 'pending') - (a.survey === 'pending') || since(a) - since(b));
     const q = (document.getElementById('find') || {}).value || '';
     const shown = q ? rooms.filter((r) => r.address.includes(q)) : rooms.slice(0, 60);
     h(`<section class="card">
