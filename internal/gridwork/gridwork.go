@@ -56,6 +56,7 @@ type Bundle struct {
 	GeneratedAt time.Time        `json:"generated_at"`
 	Today       string           `json:"today"`
 	Worker      string           `json:"worker"`
+	UserID      string           `json:"user_id"` // the phone sends only this worker's queued records
 	Grids       []BundleGrid     `json:"grids"`
 	Rooms       []BundleRoom     `json:"rooms"`
 	Tasks       []BundleTask     `json:"tasks"`
@@ -143,7 +144,7 @@ const maxTasks = 2000
 // Bundle gathers a grid worker's offline bundle.
 func (s *Service) Bundle(ctx context.Context, p *access.Principal) (Bundle, error) {
 	now := s.Store.Now()
-	b := Bundle{GeneratedAt: now, Today: s.Store.Today(), Worker: p.Name, Grids: []BundleGrid{}, Rooms: []BundleRoom{}, Tasks: []BundleTask{},
+	b := Bundle{GeneratedAt: now, Today: s.Store.Today(), Worker: p.Name, UserID: p.UserID, Grids: []BundleGrid{}, Rooms: []BundleRoom{}, Tasks: []BundleTask{},
 		Points: []BundlePoint{}, Checklists: []BundleChecklst{}, Needs: Needs}
 	grids, err := s.MyGrids(ctx, p)
 	if err != nil || len(grids) == 0 {

@@ -53,7 +53,7 @@
   }
 
   async function enqueue(type, body) {
-    const item = { client_id: body.client_id, type, body, created: Date.now(), status: 'waiting' };
+    const item = { client_id: body.client_id, type, body, created: Date.now(), status: 'waiting', user: bundle.user_id };
     item.priority = priority(item);
     await queuePut(item);
     window.gridLog.push({ queued: type, client_id: body.client_id });
@@ -67,7 +67,9 @@
     sending = true;
     let delivered = 0;
     try {
-      const items = (await queueAll()).filter((i) => i.status === 'waiting').sort((a, b) => a.priority - b.priority || a.created - b.created);
+      // Only the logged-in worker's records: another worker's wait for them.
+      const items = (await queueAll()).filter((i) => i.status === 'waiting' && bundle && i.user === bundle.user_id)
+        .sort((a, b) => a.priority - b.priority || a.created - b.created);
       for (const item of items) {
         let res;
         try {
