@@ -133,6 +133,7 @@
     };
     try {
       bundle = (await get('/api/grid/v1/bundle')) || bundle;
+      common = null;
       if (bundle) mergeHouseholds();
       households = (await get('/api/grid/v1/households')) || households;
       if (bundle) mergeHouseholds();
@@ -146,6 +147,17 @@
 
   // ---- screens ----
   const roomOf = (id) => bundle.rooms.find((r) => r.id === id);
+  // Addresses without what all of the worker's rooms share (city, district,
+  // street, village): "10号301室" rather than a whole line.
+  let common = null;
+  function short(addr) {
+    if (common === null) {
+      const all = bundle.rooms.map((r) => r.address);
+      common = all.length ? all.reduce((p, a) => { let i = 0; while (i < p.length && p[i] === a[i]) i++; return p.slice(0, i); }) : '';
+      common = common.replace(/[0-9A-Za-z-]+$/, '');
+    }
+    return addr.startsWith(common) && addr.length > common.length ? addr.slice(common.length) : addr;
+  }
   const surveyBadge = (s) => `<span class="badge survey-${esc(s)}">${esc(t('survey.' + s))}</span>`;
 
   function home() {
@@ -165,7 +177,7 @@
         <div class="${overdue.length ? 'bad' : ''}"><b>${tasks.length}</b><span>${esc(t('grid.tasks'))}${overdue.length ? ' · ' + esc(t('grid.overdue_n', overdue.length)) : ''}</span></div></div>
       </section>
       <section class="card"><h2>${esc(t('grid.tasks'))}</h2>
-        ${tasks.length ? `<ul class="list" id="tasks">${tasks.slice(0, 30).map((k) => `<li class="${k.overdue ? 'overdue' : ''}"><a href="#visit/${esc(k.room_id)}?campaign=${esc(k.campaign_id)}">${esc(k.address)}</a>
+        ${tasks.length ? `<ul class="list" id="tasks">${tasks.slice(0, 30).map((k) => `<li class="${k.overdue ? 'overdue' : ''}"><a href="#visit/${esc(k.room_id)}?campaign=${esc(k.campaign_id)}">${esc(short(k.address))}</a>
           <span class="muted">${esc(k.campaign)} · ${esc(t('grid.deadline'))} ${esc(k.deadline)}${k.overdue ? ' · <b class="bad">' + esc(t('grid.overdue')) + '</b>' : ''}</span></li>`).join('')}</ul>` : `<p class="muted">${esc(t('grid.no_tasks'))}</p>`}
       </section>
       <section class="card"><h2>${esc(t('grid.points'))}</h2>
@@ -174,7 +186,7 @@
       </section>
       <section class="card"><h2>${esc(t('grid.households'))}</h2>
         <input id="find" type="search" placeholder="${esc(t('grid.find'))}" value="${esc(q)}">
-        <ul class="list" id="rooms">${shown.map((r) => `<li><a href="#room/${esc(r.id)}">${esc(r.address)}</a>
+        <ul class="list" id="rooms">${shown.map((r) => `<li><a href="#room/${esc(r.id)}">${esc(short(r.address))}</a>
           ${surveyBadge(r.survey)} <span class="muted">${r.people} ${esc(t('grid.people'))}${r.last_visit ? ' · ' + esc(t('grid.visited')) + ' ' + esc(day(r.last_visit)) : ''}</span></li>`).join('')}</ul>
         ${!q && rooms.length > shown.length ? `<p class="muted">${esc(t('grid.more', rooms.length - shown.length))}</p>` : ''}
       </section>`);
@@ -218,8 +230,8 @@
     const task = bundle.tasks.find((k) => k.room_id === id && (!params.get('campaign') || k.campaign_id === params.get('campaign')));
     const list = task && task.checklist_id ? bundle.checklists.find((c) => c.id === task.checklist_id) : null;
     const members = room.households.flatMap((hh) => hh.members.map((m) => ({ ...m, household: hh.id })));
-    h(`<p><a href="#room/${esc(id)}">‹ ${esc(room.address)}</a></p>
-      <form id="visit" class="card stack" novalidate><h1>${esc(t('grid.visit'))} · ${esc(room.address)}</h1>
+    h(`<p><a href="#room/${esc(id)}">‹ ${esc(short(room.address))}</a></p>
+      <form id="visit" class="card stack" novalidate><h1>${esc(t('grid.visit'))} · ${esc(short(room.address))}</h1>
         ${task ? `<p class="muted">${esc(task.campaign)} · ${esc(t('grid.deadline'))} ${esc(task.deadline)}</p>` : ''}
         <label>${esc(t('grid.met'))}<input name="met" maxlength="200"></label>
         <h2>${esc(t('grid.members'))}</h2>
