@@ -6,7 +6,6 @@ package gridwork
 
 import (
 	"context"
-	"sort"
 	"strings"
 	"time"
 
@@ -30,22 +29,7 @@ var Needs = []string{"medicine", "elderly_care", "food", "medical_visit", "disab
 // MyGrids lists the grids where p does grid work: the grids of their
 // assignments, and every grid below a broader one.
 func (s *Service) MyGrids(ctx context.Context, p *access.Principal) ([]store.OrgNode, error) {
-	var out []store.OrgNode
-	seen := map[string]bool{}
-	for _, scope := range p.Scopes(access.GridWork) {
-		nodes, err := s.Store.OrgSubtree(ctx, scope)
-		if err != nil {
-			return nil, err
-		}
-		for _, n := range nodes {
-			if n.Level == store.LevelGrid && !seen[n.ID] {
-				seen[n.ID] = true
-				out = append(out, n)
-			}
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
-	return out, nil
+	return s.Store.NodesAt(ctx, p.Scopes(access.GridWork), store.LevelGrid)
 }
 
 // Bundle is what a grid worker's home page draws and the phone keeps for

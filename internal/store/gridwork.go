@@ -169,21 +169,16 @@ type Visit struct {
 // InsertVisit stores a visit unless the same user sent the same client id
 // before; then it reports the stored visit's id and false.
 func (tx *Tx) InsertVisit(ctx context.Context, v *Visit) (bool, error) {
-	var existing string
-	err := tx.queryRow(ctx, `SELECT id FROM visits WHERE user_id = $1 AND client_id = $2`, v.UserID, v.ClientID).Scan(&existing)
-	if err == nil {
-		v.ID = existing
-		return false, nil
-	}
-	if err != sql.ErrNoRows {
-		return false, tx.s.classify(err)
+	if id, err := tx.sentBefore(ctx, "visits", v.UserID, v.ClientID); err != nil || id != "" {
+		v.ID = orNew(id)
+		return false, err
 	}
 	v.ID = orNew(v.ID)
 	var lat, lng any
 	if v.Lat != 0 || v.Lng != 0 {
 		lat, lng = v.Lat, v.Lng
 	}
-	_, err = tx.exec(ctx, `INSERT INTO visits (id, room_id, grid_id, user_id, client_id, at, received_at, met, needs, notes, answers, changes, lat, lng)
+	_, err := tx.exec(ctx, `INSERT INTO visits (id, room_id, grid_id, user_id, client_id, at, received_at, met, needs, notes, answers, changes, lat, lng)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`, v.ID, v.RoomID, nullStr(v.GridID), v.UserID, v.ClientID,
 		ms(v.At), ms(v.ReceivedAt), v.Met, v.Needs, v.Notes, v.Answers, v.Changes, lat, lng)
 	return err == nil, err
@@ -194,6 +189,17 @@ func (s *Store) VisitByClient(ctx context.Context, userID, clientID string) (str
 	var id string
 	err := s.queryRow(ctx, `SELECT id FROM visits WHERE user_id = $1 AND client_id = $2`, userID, clientID).Scan(&id)
 	return id, s.classify(err)
+}
+
+// sentBefore finds what a phone sent before under the same client id
+// (table: visits or patrols): the id stored then, or "".
+func (tx *Tx) sentBefore(ctx context.Context, table, userID, clientID string) (string, error) {
+	var id string
+	err := tx.queryRow(ctx, `SELECT id FROM `+table+` WHERE user_id = $1 AND client_id = $2`, userID, clientID).Scan(&id)
+	if err == sql.ErrNoRows {
+		return "", nil
+	}
+	return id, tx.s.classify(err)
 }
 
 // AddVisitPhoto stores an encrypted photo of a visit.
@@ -360,17 +366,12 @@ type Patrol struct {
 // InsertPatrol stores a check-in unless the user sent the same client id
 // before; it reports whether it is new.
 func (tx *Tx) InsertPatrol(ctx context.Context, p *Patrol) (bool, error) {
-	var existing string
-	err := tx.queryRow(ctx, `SELECT id FROM patrols WHERE user_id = $1 AND client_id = $2`, p.UserID, p.ClientID).Scan(&existing)
-	if err == nil {
-		p.ID = existing
-		return false, nil
-	}
-	if err != sql.ErrNoRows {
-		return false, tx.s.classify(err)
+	if id, err := tx.sentBefore(ctx, "patrols", p.UserID, p.ClientID); err != nil || id != "" {
+		p.ID = orNew(id)
+		return false, err
 	}
 	p.ID = orNew(p.ID)
-	_, err = tx.exec(ctx, `INSERT INTO patrols (id, point_id, user_id, client_id, at, received_at, answers, problem, status)
+	_, err := tx.exec(ctx, `INSERT INTO patrols (id, point_id, user_id, client_id, at, received_at, answers, problem, status)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, p.ID, p.PointID, p.UserID, p.ClientID, ms(p.At), ms(p.ReceivedAt), p.Answers, p.Problem, p.Status)
 	return err == nil, err
 }

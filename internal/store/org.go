@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -131,6 +132,27 @@ func (s *Store) OrgSubtree(ctx context.Context, path string) ([]OrgNode, error) 
 		}
 	}
 	walk(root)
+	return out, nil
+}
+
+// NodesAt lists the nodes of a level at or below any of the paths, each
+// once, in code order.
+func (s *Store) NodesAt(ctx context.Context, scopes []string, level Level) ([]OrgNode, error) {
+	var out []OrgNode
+	seen := map[string]bool{}
+	for _, scope := range scopes {
+		nodes, err := s.OrgSubtree(ctx, scope)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range nodes {
+			if n.Level == level && !seen[n.ID] {
+				seen[n.ID] = true
+				out = append(out, n)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
 	return out, nil
 }
 

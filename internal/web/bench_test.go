@@ -70,6 +70,26 @@ func tallBuilding(b *testing.B, e *apptest.Env) string {
 	return bld.ID
 }
 
+// getAs serves GET requests as a demo account of role straight through the
+// whole handler (no network), checking each answer for want.
+func getAs(b *testing.B, e *apptest.Env, role access.Role) func(path, want string) {
+	c := e.Login(b, role)
+	u, _ := http.NewRequest("GET", e.Server.URL, nil)
+	cookies := c.Jar.Cookies(u.URL)
+	h := e.App.Web.Handler()
+	return func(path, want string) {
+		req := httptest.NewRequest("GET", path, nil)
+		for _, ck := range cookies {
+			req.AddCookie(ck)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 || !strings.Contains(rec.Body.String(), want) {
+			b.Fatalf("%s: %d", path, rec.Code)
+		}
+	}
+}
+
 // BenchmarkBuildingTable renders the building table of a 33-floor, 6-room
 // building through the whole HTTP stack (session, scope check, queries,
 // template), next to the limit: the smallest authenticated page
@@ -77,21 +97,10 @@ func tallBuilding(b *testing.B, e *apptest.Env) string {
 func BenchmarkBuildingTable(b *testing.B) {
 	e := apptest.Start(b, "sqlite")
 	id := tallBuilding(b, e)
-	c := e.Login(b, access.Staff)
-	u, _ := http.NewRequest("GET", e.Server.URL, nil)
-	cookies := c.Jar.Cookies(u.URL)
-	h := e.App.Web.Handler()
+	get := getAs(b, e, access.Staff)
 	serve := func(b *testing.B, path, want string) {
 		for b.Loop() {
-			req := httptest.NewRequest("GET", path, nil)
-			for _, ck := range cookies {
-				req.AddCookie(ck)
-			}
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
-			if rec.Code != 200 || !strings.Contains(rec.Body.String(), want) {
-				b.Fatalf("%s: %d", path, rec.Code)
-			}
+			get(path, want)
 		}
 	}
 	b.Run("building_33x6", func(b *testing.B) { serve(b, "/ledger/buildings/"+id, "3301") })
@@ -275,21 +284,7 @@ func bigGrid(b *testing.B, e *apptest.Env) {
 func BenchmarkGridHome(b *testing.B) {
 	e := apptest.Start(b, "sqlite")
 	bigGrid(b, e)
-	c := e.Login(b, access.Grid)
-	u, _ := http.NewRequest("GET", e.Server.URL, nil)
-	cookies := c.Jar.Cookies(u.URL)
-	h := e.App.Web.Handler()
-	get := func(path, want string) {
-		req := httptest.NewRequest("GET", path, nil)
-		for _, ck := range cookies {
-			req.AddCookie(ck)
-		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != 200 || !strings.Contains(rec.Body.String(), want) {
-			b.Fatalf("%s: %d", path, rec.Code)
-		}
-	}
+	get := getAs(b, e, access.Grid)
 	get("/api/grid/v1/bundle", "测试0号")
 	b.Run("home_page", func(b *testing.B) {
 		for b.Loop() {

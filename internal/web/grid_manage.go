@@ -15,21 +15,7 @@ import (
 // managedCommunities lists the communities where the principal organises
 // grid work (OrgManage).
 func (s *Server) managedCommunities(r *http.Request) ([]store.OrgNode, error) {
-	var out []store.OrgNode
-	seen := map[string]bool{}
-	for _, scope := range reqOf(r).p.Scopes(access.OrgManage) {
-		nodes, err := s.Store.OrgSubtree(r.Context(), scope)
-		if err != nil {
-			return nil, err
-		}
-		for _, n := range nodes {
-			if n.Level == store.LevelCommunity && !seen[n.ID] {
-				seen[n.ID] = true
-				out = append(out, n)
-			}
-		}
-	}
-	return out, nil
+	return s.Store.NodesAt(r.Context(), reqOf(r).p.Scopes(access.OrgManage), store.LevelCommunity)
 }
 
 // gridCommunity picks the community a management page is about: the one
