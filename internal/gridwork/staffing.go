@@ -2,6 +2,7 @@ package gridwork
 
 import (
 	"context"
+	"encoding/json"
 
 	"shequ/internal/access"
 	"shequ/internal/errs"
@@ -170,4 +171,33 @@ func (s *Service) SetLeader(ctx context.Context, p *access.Principal, communityI
 		return errs.E(errs.Invalid, "err.grid.leader").OnField("user")
 	}
 	return s.Store.Write(ctx, func(tx *store.Tx) error { return tx.SetGridLeader(ctx, g.ID, userID) })
+}
+
+// MoveBuilding redraws the grids: a building or house of the community,
+// with its rooms, goes to another of its grids.
+func (s *Service) MoveBuilding(ctx context.Context, p *access.Principal, communityID, placeID, gridID string) error {
+	comm, err := s.community(ctx, p, communityID)
+	if err != nil {
+		return err
+	}
+	pl, _, err := s.Store.Place(ctx, placeID)
+	if err != nil || pl.CommunityID != comm.ID || (pl.Kind != store.PlaceBuilding && pl.Kind != store.PlaceHouse) {
+		return errs.E(errs.Invalid, "err.grid.place").OnField("building")
+	}
+	g, err := s.Store.OrgNode(ctx, gridID)
+	if err != nil || g.ParentID != comm.ID || g.Level != store.LevelGrid {
+		return errs.E(errs.Invalid, "err.patrol.grid").OnField("grid")
+	}
+	old := ""
+	if prev, err := s.Store.OrgNode(ctx, pl.GridID); err == nil {
+		old = prev.Name
+	}
+	changes, _ := json.Marshal(map[string][2]string{"grid": {old, g.Name}})
+	return s.Store.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.MoveToGrid(ctx, pl.ID, g.ID); err != nil {
+			return err
+		}
+		return tx.LogChange(ctx, &store.Change{EntityType: "place", EntityID: pl.ID, ActorID: p.UserID, ActorName: p.Name, Source: store.SourceUI,
+			Action: "grid_move", Changes: string(changes)})
+	})
 }

@@ -726,3 +726,14 @@ func (s *Store) GridWorkers(ctx context.Context, gridID string) ([]string, error
 	}
 	return out, rows.Err()
 }
+
+// MoveToGrid puts a building or house, with its units and rooms, into
+// another grid; the open campaign tasks of its rooms follow it.
+func (tx *Tx) MoveToGrid(ctx context.Context, placeID, gridID string) error {
+	const below = `(SELECT id FROM places WHERE id = $2 OR parent_id = $2 OR parent_id IN (SELECT id FROM places WHERE parent_id = $2))`
+	if _, err := tx.exec(ctx, `UPDATE places SET grid_id = $1 WHERE id IN `+below, gridID, placeID); err != nil {
+		return err
+	}
+	_, err := tx.exec(ctx, `UPDATE campaign_tasks SET grid_id = $1 WHERE done_at IS NULL AND room_id IN `+below, gridID, placeID)
+	return err
+}

@@ -118,6 +118,8 @@ func (s *Server) gridManagePost(w http.ResponseWriter, r *http.Request) {
 		if personID, err = s.personByIDNumber(r, r.PostFormValue("id_number")); err == nil {
 			err = s.Grid.AppointChief(ctx, p, comm.ID, r.PostFormValue("role"), r.PostFormValue("where"), personID)
 		}
+	case "buildings":
+		err = s.Grid.MoveBuilding(ctx, p, comm.ID, r.PostFormValue("building"), r.PostFormValue("grid"))
 	case "leaders":
 		err = s.Grid.SetLeader(ctx, p, comm.ID, r.PostFormValue("grid"), r.PostFormValue("user"))
 	case "checklists":

@@ -347,3 +347,34 @@ func TestGridManagementPages(t *testing.T) {
 		t.Fatalf("grid worker on the management page: %d", st)
 	}
 }
+
+// Staff redraw the grids: a building moves, with its rooms and their open
+// campaign tasks, to another grid, whose worker then has it.
+func TestMovingABuildingToAnotherGrid(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	staff := e.Login(t, access.Staff)
+	raw := store.RawForTest(e.App.Store)
+	var comm, from, to, building string
+	raw.QueryRow(`SELECT n.parent_id, n.id FROM org_nodes n WHERE n.level = 'grid' AND n.code = '610402011002001'`).Scan(&comm, &from)
+	raw.QueryRow(`SELECT id FROM org_nodes WHERE code = '610402011002003'`).Scan(&to)
+	raw.QueryRow(`SELECT id FROM places WHERE grid_id = $1 AND kind IN ('building','house') LIMIT 1`, from).Scan(&building)
+	var rooms, tasks int
+	raw.QueryRow(`SELECT count(*) FROM places WHERE parent_id = $1 AND kind = 'room'`, building).Scan(&rooms)
+	st, _, _ := apptest.Do(t, staff, "POST", e.Server.URL+"/grid/manage/buildings", url.Values{"community": {comm}, "building": {building}, "grid": {to}}, nil)
+	if st != 303 {
+		t.Fatalf("move: %d", st)
+	}
+	var moved int
+	raw.QueryRow(`SELECT count(*) FROM places WHERE parent_id = $1 AND kind = 'room' AND grid_id = $2`, building, to).Scan(&moved)
+	raw.QueryRow(`SELECT count(*) FROM campaign_tasks t JOIN places r ON r.id = t.room_id WHERE r.parent_id = $1 AND t.done_at IS NULL AND t.grid_id <> $2`, building, to).Scan(&tasks)
+	if rooms == 0 || moved != rooms || tasks != 0 {
+		t.Fatalf("%d of %d rooms moved, %d open tasks left behind", moved, rooms, tasks)
+	}
+	for _, r := range bundleOf(t, e, e.Login(t, access.Grid)).Rooms {
+		var parent string
+		raw.QueryRow(`SELECT parent_id FROM places WHERE id = $1`, r.ID).Scan(&parent)
+		if parent == building {
+			t.Fatal("the first grid's worker still has the moved building")
+		}
+	}
+}
