@@ -21,6 +21,7 @@ import (
 	"shequ/internal/face"
 	"shequ/internal/gate"
 	"shequ/internal/gridwork"
+	"shequ/internal/leads"
 	"shequ/internal/ledger"
 	"shequ/internal/locale"
 	"shequ/internal/mqttbridge"
@@ -144,7 +145,8 @@ func (a *App) init(ctx context.Context) error {
 	if err := a.Gates.Start(ctx); err != nil {
 		return err
 	}
-	a.Web = &web.Server{Store: s, Auth: a.Auth, Audit: a.Audit, Keys: keys, Ledger: a.Ledger, Imports: ledger.NewImports(a.Ledger), Gates: a.Gates, Grid: &gridwork.Service{Store: s, Keys: keys, Ledger: a.Ledger}, Cat: locale.MustLoad(), Cfg: a.Cfg,
+	a.Web = &web.Server{Store: s, Auth: a.Auth, Audit: a.Audit, Keys: keys, Ledger: a.Ledger, Imports: ledger.NewImports(a.Ledger), Gates: a.Gates, Grid: &gridwork.Service{Store: s, Keys: keys, Ledger: a.Ledger},
+		Leads: &leads.Service{Store: s, Keys: keys, Ledger: a.Ledger}, Cat: locale.MustLoad(), Cfg: a.Cfg,
 		Log: a.Log, Version: Version}
 	return nil
 }

@@ -77,6 +77,9 @@ func demoCmd(ctx context.Context, e *Env, args []string) error {
 	for _, d := range res.Devices {
 		fmt.Fprintf(e.Stdout, "device: %s %s\n", d.GateCode, d.Token)
 	}
+	if res.SelfReportToken != "" {
+		fmt.Fprintf(e.Stdout, "selfreport: http://%s/r/%s\n", addr.String(), res.SelfReportToken)
+	}
 	if res.ResidentPhone != "" {
 		fmt.Fprintf(e.Stdout, "# resident: log in at /login/resident with %s; the one-time code appears in the log\n", res.ResidentPhone)
 	}

@@ -41,6 +41,9 @@ type Result struct {
 	Communities []store.OrgNode
 	Grids       []store.OrgNode
 	Devices     []DeviceLogin
+	// SelfReportToken is the token of the compound's community-wide
+	// self-report code (its form is /r/TOKEN).
+	SelfReportToken string
 	// ResidentPhone logs a demo resident in with a one-time code (the
 	// default sender writes the code to the log).
 	ResidentPhone string
@@ -112,6 +115,9 @@ func Build(ctx context.Context, env Env, opt Options) (*Result, error) {
 	}
 	if err := buildGridWork(ctx, env, rng, res); err != nil {
 		return nil, fmt.Errorf("grid work: %w", err)
+	}
+	if err := buildSelfReports(ctx, env, rng, res); err != nil {
+		return nil, fmt.Errorf("self-reports: %w", err)
 	}
 	if env.Gates != nil {
 		if err := buildGates(ctx, env, rng, res); err != nil {

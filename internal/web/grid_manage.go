@@ -197,10 +197,6 @@ func (s *Server) gridStickers(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	scheme := "http"
-	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
-		scheme = "https"
-	}
 	type sticker struct {
 		Point store.PatrolPoint
 		QR    template.URL
@@ -208,7 +204,7 @@ func (s *Server) gridStickers(w http.ResponseWriter, r *http.Request) {
 	}
 	var out []sticker
 	for _, pt := range points {
-		u := scheme + "://" + r.Host + "/grid/?point=" + pt.Token
+		u := s.publicURL(r) + "/grid/?point=" + pt.Token
 		qr, err := qrDataURL(u)
 		if err != nil {
 			s.fail(w, r, err)

@@ -89,6 +89,14 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/grid/v1/patrols", s.signedIn(s.gridPatrol))
 	mux.HandleFunc("GET /api/grid/v1/rooms/{id}/visits", s.signedIn(s.gridRoomVisits))
 
+	mux.HandleFunc("GET /r/{token}", s.reportForm)
+	mux.HandleFunc("POST /r/{token}", s.reportSubmit)
+	mux.HandleFunc("GET /r/{token}/rooms", s.reportRooms)
+	mux.HandleFunc("GET /report/{ref}", s.reportReceipt)
+	mux.HandleFunc("GET /leads/codes", s.signedIn(s.reportCodes))
+	mux.HandleFunc("POST /leads/codes", s.signedIn(s.reportCodeCreate))
+	mux.HandleFunc("GET /leads/codes/{id}/poster", s.signedIn(s.reportPoster))
+
 	mux.HandleFunc("GET /audit", s.signedIn(s.auditPage))
 
 	mux.HandleFunc("GET /ledger", s.signedIn(s.ledgerHome))

@@ -17,6 +17,7 @@ import (
 	"shequ/internal/config"
 	"shequ/internal/gate"
 	"shequ/internal/gridwork"
+	"shequ/internal/leads"
 	"shequ/internal/ledger"
 	"shequ/internal/locale"
 	"shequ/internal/pii"
@@ -33,6 +34,7 @@ type Server struct {
 	Imports *ledger.Imports
 	Gates   *gate.Service
 	Grid    *gridwork.Service
+	Leads   *leads.Service
 	Cat     *locale.Catalog
 	Cfg     config.Config
 	Log     *slog.Logger

@@ -9,3 +9,6 @@
     }
   });
 })();
+
+// Print buttons (posters, stickers).
+document.querySelectorAll('[data-print]').forEach((b) => b.addEventListener('click', () => window.print()));
