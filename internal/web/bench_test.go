@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,6 +19,7 @@ import (
 	"shequ/internal/apptest"
 	"shequ/internal/demo"
 	"shequ/internal/store"
+	"shequ/internal/synth"
 )
 
 // tallBuilding adds a 33-floor building with 3 units of 2 flats a floor
@@ -345,4 +348,64 @@ func BenchmarkSyncQueuedVisits(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/5e6, "x_of_5s")
+}
+
+// BenchmarkSelfReports posts self-reports through the public form from 32
+// concurrent clients, each a different returnee from a different address,
+// over real HTTP; the limit is the issue's 500 submissions a second.
+func BenchmarkSelfReports(b *testing.B) {
+	e := apptest.Start(b, "sqlite")
+	e.App.Web.Cfg.TrustProxy = true
+	comm, _ := e.App.Store.OrgNodeByCode(context.Background(), demo.VillageCode)
+	_, token, err := e.App.Web.Leads.CreateCode(context.Background(), nil, comm.ID, "压测", "other")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var rooms []string
+	rows, _ := store.RawForTest(e.App.Store).Query(`SELECT id FROM places WHERE community_id = $1 AND kind = 'room' AND grid_id IS NOT NULL`, comm.ID)
+	for rows.Next() {
+		var id string
+		rows.Scan(&id)
+		rooms = append(rooms, id)
+	}
+	rows.Close()
+	rng := rand.New(rand.NewPCG(9, 9))
+	var people []synth.Person
+	seen := map[string]bool{}
+	for len(people) < 200_000 {
+		p := synth.NewPerson(rng, synth.Profile{MinAge: 18, MaxAge: 70})
+		if !seen[p.IDNumber] && !seen[p.Phone] {
+			seen[p.IDNumber], seen[p.Phone] = true, true
+			people = append(people, p)
+		}
+	}
+	var n atomic.Int64
+	b.SetParallelism(16)
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		for pb.Next() {
+			i := int(n.Add(1)) - 1
+			p := people[i%len(people)]
+			form := url.Values{"name": {p.Name}, "id_number": {p.IDNumber}, "phone": {p.Phone}, "from_place": {"西安市雁塔区"},
+				"arrival_date": {e.App.Store.Today()}, "room": {rooms[i%len(rooms)]}, "consent": {"yes"}}
+			req, _ := http.NewRequest("POST", e.Server.URL+"/r/"+token, strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255))
+			resp, err := c.Do(req)
+			if err != nil || resp.StatusCode != 303 {
+				b.Fatalf("report %d: %v %v", i, err, resp)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	})
+	rate := float64(n.Load()) / time.Since(start).Seconds()
+	var stored int64
+	store.RawForTest(e.App.Store).QueryRow(`SELECT count(*) FROM self_reports r JOIN report_codes c ON c.id = r.code_id WHERE c.place = '压测'`).Scan(&stored)
+	if want := min(n.Load(), int64(len(people))); stored != want {
+		b.Fatalf("%d reports acknowledged, %d stored", want, stored)
+	}
+	b.ReportMetric(rate, "reports/s")
+	b.ReportMetric(rate/500, "x_of_500/s")
 }
