@@ -201,12 +201,7 @@ func (s *Service) save(ctx context.Context, code store.ReportCode, r *store.Self
 	if err != nil {
 		return false, err
 	}
-	assignee := ""
-	if grid != "" {
-		if ws, err := s.Store.GridWorkers(ctx, grid); err == nil && len(ws) > 0 {
-			assignee = ws[0]
-		}
-	}
+	assignee := s.worker(ctx, grid)
 	var merged bool
 	err = s.Store.Write(ctx, func(tx *store.Tx) error {
 		if merged, err = tx.SaveSelfReport(ctx, r); err != nil || merged {

@@ -120,31 +120,49 @@ func (s *Service) AddCode(ctx context.Context, a Actor, c store.CodeSnapshot) er
 
 // AddTravel records a travel declaration.
 func (s *Service) AddTravel(ctx context.Context, a Actor, t store.TravelDeclaration) error {
+	step, err := s.PlanTravel(ctx, a, t)
+	if err != nil {
+		return err
+	}
+	return s.Apply(ctx, step)
+}
+
+// PlanTravel checks a travel declaration and returns it as a step.
+func (s *Service) PlanTravel(ctx context.Context, a Actor, t store.TravelDeclaration) (Step, error) {
 	if t.FromPlace == "" {
-		return errs.E(errs.Invalid, "err.health.from").OnField("from_place")
+		return nil, errs.E(errs.Invalid, "err.health.from").OnField("from_place")
 	}
 	if _, err := time.Parse("2006-01-02", t.ArrivalDate); err != nil {
-		return errs.E(errs.Invalid, "err.date").OnField("arrival_date")
+		return nil, errs.E(errs.Invalid, "err.date").OnField("arrival_date")
 	}
 	t.Source, t.EnteredBy = a.source(), a.id()
-	return s.record(ctx, a, t.PersonID, "travel", map[string]any{"from": t.FromPlace, "arrival": t.ArrivalDate},
+	return s.planRecord(ctx, a, t.PersonID, "travel", map[string]any{"from": t.FromPlace, "arrival": t.ArrivalDate},
 		func(tx *store.Tx) error { return tx.AddTravel(ctx, &t) })
 }
 
 // StartMonitoring puts a person under health monitoring or quarantine.
 func (s *Service) StartMonitoring(ctx context.Context, a Actor, m store.Monitoring) error {
+	step, err := s.PlanMonitoring(ctx, a, m)
+	if err != nil {
+		return err
+	}
+	return s.Apply(ctx, step)
+}
+
+// PlanMonitoring checks a monitoring period and returns it as a step.
+func (s *Service) PlanMonitoring(ctx context.Context, a Actor, m store.Monitoring) (Step, error) {
 	start, err1 := time.Parse("2006-01-02", m.StartDate)
 	end, err2 := time.Parse("2006-01-02", m.EndDate)
 	switch {
 	case !contains(MonitoringKinds, m.Kind):
-		return errs.E(errs.Invalid, "err.health.monitoring_kind").OnField("kind")
+		return nil, errs.E(errs.Invalid, "err.health.monitoring_kind").OnField("kind")
 	case err1 != nil:
-		return errs.E(errs.Invalid, "err.date").OnField("start_date")
+		return nil, errs.E(errs.Invalid, "err.date").OnField("start_date")
 	case err2 != nil || end.Before(start):
-		return errs.E(errs.Invalid, "err.contract.end_before_start").OnField("end_date")
+		return nil, errs.E(errs.Invalid, "err.contract.end_before_start").OnField("end_date")
 	}
 	m.Source, m.EnteredBy = a.source(), a.id()
-	return s.record(ctx, a, m.PersonID, "monitoring", map[string]any{"kind": m.Kind, "start": m.StartDate, "end": m.EndDate, "reason": m.Reason},
+	return s.planRecord(ctx, a, m.PersonID, "monitoring", map[string]any{"kind": m.Kind, "start": m.StartDate, "end": m.EndDate, "reason": m.Reason},
 		func(tx *store.Tx) error { return tx.AddMonitoring(ctx, &m) })
 }
 

@@ -38,6 +38,12 @@ func decodeText(b []byte) (string, error) {
 	return string(out), err
 }
 
+// DecodeText is decodeText for other importers (lead batches).
+func DecodeText(b []byte) (string, error) { return decodeText(b) }
+
+// SniffComma is sniffComma for other importers.
+func SniffComma(text string) rune { return sniffComma(text) }
+
 func (p *parser) readCSV(data []byte) error {
 	text, err := decodeText(data)
 	if err != nil {

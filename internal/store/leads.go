@@ -227,3 +227,300 @@ func (s *Store) ReportRooms(ctx context.Context, communityID, parentID string) (
 	return s.placeList(ctx, `SELECT `+placeCols+` FROM places p WHERE p.community_id = $1 AND p.parent_id = $2 AND p.kind IN ('unit','room')
 		ORDER BY p.kind DESC, p.floor, p.seq, p.name`, communityID, parentID)
 }
+
+// chunked calls fn with the ids 500 at a time.
+func chunked(ids []string, fn func(part []string) error) error {
+	for len(ids) > 0 {
+		part := ids[:min(len(ids), 500)]
+		ids = ids[len(part):]
+		if err := fn(part); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PersonsByBidxes maps blind indexes of identity numbers (column
+// "id_bidx") or phones ("phone_bidx") to the people who have them.
+func (s *Store) PersonsByBidxes(ctx context.Context, column string, bidxs []string) (map[string][]string, error) {
+	if column != "id_bidx" && column != "phone_bidx" {
+		return nil, errs.E(errs.Internal, "err.internal")
+	}
+	out := map[string][]string{}
+	err := chunked(bidxs, func(part []string) error {
+		ph, args := placeholders(part, 1)
+		rows, err := s.query(ctx, `SELECT `+column+`, id FROM persons WHERE merged_into IS NULL AND `+column+` IN (`+ph+`)`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var b, id string
+			if err := rows.Scan(&b, &id); err != nil {
+				return err
+			}
+			out[b] = append(out[b], id)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// PersonHint is what fuzzy matching compares: the masked forms only.
+type PersonHint struct {
+	ID, Name, IDMask, PhoneMask string
+}
+
+// PersonsNamed lists the people with any of the names.
+func (s *Store) PersonsNamed(ctx context.Context, names []string) ([]PersonHint, error) {
+	var out []PersonHint
+	err := chunked(names, func(part []string) error {
+		ph, args := placeholders(part, 1)
+		rows, err := s.query(ctx, `SELECT id, name, id_mask, phone_mask FROM persons WHERE merged_into IS NULL AND name IN (`+ph+`)`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var h PersonHint
+			if err := rows.Scan(&h.ID, &h.Name, &h.IDMask, &h.PhoneMask); err != nil {
+				return err
+			}
+			out = append(out, h)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// Home is where a person lives now.
+type Home struct {
+	RoomID, GridID, CommunityID, Address, Path string // Path: the grid's (else the community's) tree path
+}
+
+// CurrentHomes finds where people live now (their family household first).
+func (s *Store) CurrentHomes(ctx context.Context, personIDs []string) (map[string]Home, error) {
+	out := map[string]Home{}
+	err := chunked(personIDs, func(part []string) error {
+		ph, args := placeholders(part, 2)
+		rows, err := s.query(ctx, `SELECT m.person_id, r.id, COALESCE(r.grid_id, ''), r.community_id, r.address, n.path
+			FROM household_members m JOIN households h ON h.id = m.household_id AND h.ended_at IS NULL
+			JOIN places r ON r.id = h.room_id JOIN org_nodes n ON n.id = COALESCE(r.grid_id, r.community_id)
+			WHERE (m.until IS NULL OR m.until >= $1) AND m.person_id IN (`+ph+`)
+			ORDER BY CASE h.kind WHEN 'family' THEN 1 ELSE 0 END`, append([]any{s.Today()}, args...)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var p string
+			var h Home
+			if err := rows.Scan(&p, &h.RoomID, &h.GridID, &h.CommunityID, &h.Address, &h.Path); err != nil {
+				return err
+			}
+			out[p] = h // family households come last and win
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// CreateBatch stores a batch.
+func (tx *Tx) CreateBatch(ctx context.Context, b *LeadBatch) error {
+	b.ID = orNew(b.ID)
+	_, err := tx.exec(ctx, `INSERT INTO lead_batches (id, node_id, name, source, deadline, layout, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		b.ID, b.NodeID, b.Name, b.Source, b.Deadline, b.Layout, nullStr(b.CreatedBy), ms(tx.Now()))
+	return err
+}
+
+// Batch loads a batch with the path of the node it arrived at.
+func (s *Store) Batch(ctx context.Context, id string) (LeadBatch, string, error) {
+	var b LeadBatch
+	var path string
+	var at int64
+	err := s.queryRow(ctx, `SELECT b.id, b.node_id, b.name, b.source, b.deadline, b.layout, COALESCE(b.created_by, ''), b.created_at, n.path
+		FROM lead_batches b JOIN org_nodes n ON n.id = b.node_id WHERE b.id = $1`, id).
+		Scan(&b.ID, &b.NodeID, &b.Name, &b.Source, &b.Deadline, &b.Layout, &b.CreatedBy, &at, &path)
+	b.CreatedAt = time.UnixMilli(at).UTC()
+	return b, path, s.classify(err)
+}
+
+// Batches lists the batches that have leads at or below the paths, newest
+// first.
+func (s *Store) Batches(ctx context.Context, scopes []string) ([]LeadBatch, error) {
+	if len(scopes) == 0 {
+		return nil, nil
+	}
+	var cond []string
+	var args []any
+	for _, sc := range scopes {
+		args = append(args, likePrefix(sc))
+		cond = append(cond, "n.path LIKE $"+itoa(len(args)))
+	}
+	rows, err := s.query(ctx, `SELECT b.id, b.node_id, b.name, b.source, b.deadline, b.layout, COALESCE(b.created_by, ''), b.created_at FROM lead_batches b
+		WHERE EXISTS (SELECT 1 FROM leads l JOIN org_nodes n ON n.id = l.node_id WHERE l.batch_id = b.id AND (`+joinOr(cond)+`))
+		ORDER BY b.created_at DESC`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []LeadBatch
+	for rows.Next() {
+		var b LeadBatch
+		var at int64
+		if err := rows.Scan(&b.ID, &b.NodeID, &b.Name, &b.Source, &b.Deadline, &b.Layout, &b.CreatedBy, &at); err != nil {
+			return nil, err
+		}
+		b.CreatedAt = time.UnixMilli(at).UTC()
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+func joinOr(cond []string) string {
+	out := ""
+	for i, c := range cond {
+		if i > 0 {
+			out += " OR "
+		}
+		out += c
+	}
+	return out
+}
+
+// LeadCount is how many leads of a batch sit at one node, by state.
+type LeadCount struct {
+	Path                                                string
+	Total, Matched, Assigned, Verified, Overdue, Remain int
+}
+
+// BatchCounts counts a batch's leads per node at or below a path.
+func (s *Store) BatchCounts(ctx context.Context, batchID, path, today string) ([]LeadCount, error) {
+	rows, err := s.query(ctx, `SELECT n.path, count(*), count(l.person_id), count(l.assignee_id),
+		sum(CASE WHEN l.status = 'verified' THEN 1 ELSE 0 END),
+		sum(CASE WHEN l.status <> 'verified' AND l.deadline < $3 THEN 1 ELSE 0 END)
+		FROM leads l JOIN org_nodes n ON n.id = l.node_id WHERE l.batch_id = $1 AND n.path LIKE $2 GROUP BY n.path`, batchID, likePrefix(path), today)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []LeadCount
+	for rows.Next() {
+		var c LeadCount
+		if err := rows.Scan(&c.Path, &c.Total, &c.Matched, &c.Assigned, &c.Verified, &c.Overdue); err != nil {
+			return nil, err
+		}
+		c.Remain = c.Total - c.Verified
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+const leadCols = `l.id, l.batch_id, l.row_no, l.name, l.id_mask, l.phone_mask, l.address, l.reason, l.deadline, l.node_id, COALESCE(l.person_id, ''),
+	COALESCE(l.room_id, ''), l.match_kind, l.confidence, COALESCE(l.assignee_id, ''), l.status, l.outcome, l.outcome_note, l.measure,
+	l.verified_at, l.created_at, l.updated_at`
+
+func scanLead(sc interface{ Scan(...any) error }, extra ...any) (Lead, error) {
+	var l Lead
+	var va sql.NullInt64
+	var created, updated int64
+	err := sc.Scan(append([]any{&l.ID, &l.BatchID, &l.RowNo, &l.Name, &l.IDMask, &l.PhoneMask, &l.Address, &l.Reason, &l.Deadline, &l.NodeID, &l.PersonID,
+		&l.RoomID, &l.MatchKind, &l.Confidence, &l.AssigneeID, &l.Status, &l.Outcome, &l.OutcomeNote, &l.Measure, &va, &created, &updated}, extra...)...)
+	l.VerifiedAt, l.CreatedAt, l.UpdatedAt = fromMS(va), time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
+	return l, err
+}
+
+// Lead loads a lead with the tree path of the node holding it.
+func (s *Store) Lead(ctx context.Context, id string) (Lead, string, error) {
+	var path string
+	l, err := scanLead(s.queryRow(ctx, `SELECT `+leadCols+`, n.path FROM leads l JOIN org_nodes n ON n.id = l.node_id WHERE l.id = $1`, id), &path)
+	return l, path, s.classify(err)
+}
+
+func (s *Store) leadList(ctx context.Context, q string, args ...any) ([]Lead, error) {
+	rows, err := s.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Lead
+	for rows.Next() {
+		l, err := scanLead(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// AssignedLeads lists the unverified leads of a worker, the earliest
+// deadline first.
+func (s *Store) AssignedLeads(ctx context.Context, userID string, limit int) ([]Lead, error) {
+	return s.leadList(ctx, `SELECT `+leadCols+` FROM leads l WHERE l.assignee_id = $1 AND l.status = 'assigned' ORDER BY l.deadline, l.created_at LIMIT $2`, userID, limit)
+}
+
+// LeadsAt lists a batch's unverified leads held at a node itself (not
+// below it): those to search by hand or to transfer.
+func (s *Store) LeadsAt(ctx context.Context, batchID, nodeID string, limit int) ([]Lead, error) {
+	return s.leadList(ctx, `SELECT `+leadCols+` FROM leads l WHERE l.batch_id = $1 AND l.node_id = $2 AND l.status <> 'verified' ORDER BY l.row_no LIMIT $3`,
+		batchID, nodeID, limit)
+}
+
+// BatchLeads lists all leads of a batch in file order.
+func (s *Store) BatchLeads(ctx context.Context, batchID string) ([]Lead, error) {
+	return s.leadList(ctx, `SELECT `+leadCols+` FROM leads l WHERE l.batch_id = $1 ORDER BY l.row_no, l.created_at`, batchID)
+}
+
+// RouteLead puts a lead at a node with a person, room and assignee (any
+// may be "": an open lead waiting at the node).
+func (tx *Tx) RouteLead(ctx context.Context, id, nodeID, personID, roomID, assigneeID, matchKind string, confidence int) error {
+	status := "open"
+	if assigneeID != "" {
+		status = "assigned"
+	}
+	_, err := tx.exec(ctx, `UPDATE leads SET node_id = $1, person_id = $2, room_id = $3, assignee_id = $4, status = $5, match_kind = $6, confidence = $7,
+		updated_at = $8 WHERE id = $9 AND status <> 'verified'`, nodeID, nullStr(personID), nullStr(roomID), nullStr(assigneeID), status, matchKind, confidence,
+		ms(tx.Now()), id)
+	return err
+}
+
+// VerifyLead records a lead's verification.
+func (tx *Tx) VerifyLead(ctx context.Context, id, outcome, note, measure string, proofEnc []byte, by string) error {
+	r, err := tx.exec(ctx, `UPDATE leads SET status = 'verified', outcome = $1, outcome_note = $2, measure = $3, proof_enc = $4, verified_at = $5, verified_by = $6,
+		updated_at = $5 WHERE id = $7 AND status <> 'verified'`, outcome, note, measure, proofEnc, ms(tx.Now()), by, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		return errs.E(errs.Conflict, "err.lead.verified")
+	}
+	return nil
+}
+
+// LeadEvents lists a lead's history, oldest first.
+func (s *Store) LeadEvents(ctx context.Context, leadID string) ([]Change, error) {
+	rows, err := s.query(ctx, `SELECT at, COALESCE(actor_name, ''), action, detail FROM lead_events WHERE lead_id = $1 ORDER BY at, id`, leadID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Change
+	for rows.Next() {
+		var c Change
+		var at int64
+		if err := rows.Scan(&at, &c.ActorName, &c.Action, &c.Reason); err != nil {
+			return nil, err
+		}
+		c.At = time.UnixMilli(at).UTC()
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// SelfReportOfLead finds the report a lead came from, if any.
+func (s *Store) SelfReportOfLead(ctx context.Context, leadID string) (SelfReport, error) {
+	var r SelfReport
+	err := s.queryRow(ctx, `SELECT id, from_place, arrival_date, transport FROM self_reports WHERE lead_id = $1`, leadID).Scan(&r.ID, &r.FromPlace, &r.ArrivalDate, &r.Transport)
+	return r, s.classify(err)
+}

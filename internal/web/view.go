@@ -110,6 +110,7 @@ var nav = []navItem{
 	{"/gates/checkpoint", "nav.checkpoint", access.GateOperate},
 	{"/grid/", "nav.grid", access.GridWork},
 	{"/grid/manage", "nav.grid_manage", access.OrgManage},
+	{"/leads", "nav.leads", access.LeadView},
 	{"/leads/codes", "nav.reports", access.LeadManage},
 	{"/org", "nav.org", access.OrgView},
 	{"/users", "nav.users", access.UserView},

@@ -1,0 +1,212 @@
+package web
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"shequ/internal/access"
+	"shequ/internal/errs"
+	"shequ/internal/leads"
+	"shequ/internal/store"
+)
+
+// leadsHome lists the batches the principal sees, with the import form.
+func (s *Server) leadsHome(w http.ResponseWriter, r *http.Request) {
+	p := reqOf(r).p
+	if !p.CanAnywhere(access.LeadView) {
+		s.deny(w, r, "lead.view", "", "", "")
+		return
+	}
+	batches, err := s.Store.Batches(r.Context(), p.Scopes(access.LeadView))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var nodes []store.OrgNode
+	for _, a := range p.Assignments {
+		if p.Can(access.LeadManage, a.NodePath) {
+			if n, err := s.Store.OrgNode(r.Context(), a.NodeID); err == nil {
+				nodes = append(nodes, n)
+			}
+		}
+	}
+	s.render(w, r, "leads", map[string]any{"Batches": batches, "Nodes": nodes, "Today": s.Store.Today(), "Home": s.leadHomeNode(r),
+		"Error": r.URL.Query().Get("error"), "Problems": nil})
+}
+
+// leadHomeNode is where the principal's board view of a batch starts:
+// their first assignment with lead rights.
+func (s *Server) leadHomeNode(r *http.Request) string {
+	p := reqOf(r).p
+	for _, a := range p.Assignments {
+		if p.Can(access.LeadView, a.NodePath) || p.Can(access.LeadVerify, a.NodePath) {
+			return a.NodeID
+		}
+	}
+	return ""
+}
+
+func (s *Server) leadsImport(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, leads.MaxLeadFile+1<<20)
+	file, _, err := r.FormFile("file")
+	if err != nil {
+		s.leadsImportFailed(w, r, errs.E(errs.Invalid, "err.file_required").OnField("file"), nil)
+		return
+	}
+	data, err := io.ReadAll(file)
+	file.Close()
+	if err != nil {
+		s.leadsImportFailed(w, r, errs.E(errs.Invalid, "err.lead.file"), nil)
+		return
+	}
+	res, err := s.Leads.ImportBatch(r.Context(), reqOf(r).p, leads.BatchInput{NodeID: r.PostFormValue("node"), Name: r.PostFormValue("name"),
+		Deadline: r.PostFormValue("deadline"), File: data, ValidOnly: r.PostFormValue("valid_only") == "yes"})
+	if errs.Is(err, errs.Forbidden) {
+		s.deny(w, r, "lead.manage", "org_node", r.PostFormValue("node"), r.PostFormValue("node"))
+		return
+	}
+	if err != nil {
+		s.leadsImportFailed(w, r, err, res.Problems)
+		return
+	}
+	http.Redirect(w, r, "/leads/batches/"+res.Batch.ID+"?node="+res.Batch.NodeID, http.StatusSeeOther)
+}
+
+// leadsImportFailed shows the import form again with the error and every
+// problem of the file by line and column.
+func (s *Server) leadsImportFailed(w http.ResponseWriter, r *http.Request, err error, problems []leads.Problem) {
+	if _, ok := errs.As(err); !ok {
+		s.fail(w, r, err)
+		return
+	}
+	rq := reqOf(r)
+	type line struct {
+		Line           int
+		Column, Reason string
+	}
+	var lines []line
+	for _, p := range problems {
+		lines = append(lines, line{Line: p.Line, Column: p.Column, Reason: message(rq, p.Err)})
+	}
+	batches, _ := s.Store.Batches(r.Context(), rq.p.Scopes(access.LeadView))
+	var nodes []store.OrgNode
+	for _, a := range rq.p.Assignments {
+		if rq.p.Can(access.LeadManage, a.NodePath) {
+			if n, err := s.Store.OrgNode(r.Context(), a.NodeID); err == nil {
+				nodes = append(nodes, n)
+			}
+		}
+	}
+	w.WriteHeader(statusOf(err))
+	s.render(w, r, "leads", map[string]any{"Batches": batches, "Nodes": nodes, "Today": s.Store.Today(), "Home": s.leadHomeNode(r),
+		"Error": message(rq, err), "Problems": lines})
+}
+
+// leadBatch is a batch's board at a node: its parts below, the leads
+// waiting at the node itself (to search by hand or transfer).
+func (s *Server) leadBatch(w http.ResponseWriter, r *http.Request) {
+	p := reqOf(r).p
+	node := r.URL.Query().Get("node")
+	if node == "" {
+		node = s.leadHomeNode(r)
+	}
+	bd, err := s.Leads.Board(r.Context(), p, r.PathValue("id"), node)
+	if errs.Is(err, errs.Forbidden) {
+		s.deny(w, r, "lead.view", "lead_batch", r.PathValue("id"), node)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	here, err := s.Store.LeadsAt(r.Context(), bd.Batch.ID, bd.Node.ID, 200)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	trail, _ := s.Store.OrgAncestors(r.Context(), bd.Node.Path)
+	s.render(w, r, "lead_batch", map[string]any{"B": bd, "Here": here, "Trail": trail, "CanManage": p.Can(access.LeadManage, bd.Node.Path),
+		"Error": r.URL.Query().Get("error")})
+}
+
+// lead shows one lead with its history and, for who may, the forms to
+// verify, transfer, match by hand or reassign it.
+func (s *Server) lead(w http.ResponseWriter, r *http.Request) {
+	p := reqOf(r).p
+	l, path, err := s.Store.Lead(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !p.CanAtOrBelow(access.LeadView, path) && p.UserID != l.AssigneeID {
+		s.deny(w, r, "lead.view", "lead", l.ID, l.NodeID)
+		return
+	}
+	events, err := s.Store.LeadEvents(r.Context(), l.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var assignee store.User
+	if l.AssigneeID != "" {
+		assignee, _ = s.Store.User(r.Context(), l.AssigneeID)
+	}
+	address := l.Address
+	if l.RoomID != "" {
+		if _, _, a, err := s.Store.RoomGrid(r.Context(), l.RoomID); err == nil {
+			address = a
+		}
+	}
+	s.render(w, r, "lead", map[string]any{"L": l, "Events": events, "Assignee": assignee, "Address": address,
+		"CanVerify": l.Status != "verified" && (p.UserID == l.AssigneeID || p.Can(access.LeadVerify, path) || p.Can(access.LeadManage, path)),
+		"CanManage": l.Status != "verified" && p.Can(access.LeadManage, path), "Outcomes": leads.Outcomes, "Measures": leads.Measures,
+		"Error": r.URL.Query().Get("error")})
+}
+
+// leadAction handles a lead's forms: verify, transfer, match, reassign.
+func (s *Server) leadAction(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 3<<20)
+	ctx, p, id := r.Context(), reqOf(r).p, r.PathValue("id")
+	var err error
+	switch r.PathValue("what") {
+	case "verify":
+		in := leads.VerifyInput{Method: r.FormValue("method"), Outcome: r.FormValue("outcome"), LeftTo: r.FormValue("left_to"), Note: r.FormValue("note"),
+			CallRecord: r.FormValue("call_record"), Measure: r.FormValue("measure")}
+		in.Days, _ = strconv.Atoi(r.FormValue("days"))
+		if f, _, ferr := r.FormFile("photo"); ferr == nil {
+			in.Photo, _ = io.ReadAll(io.LimitReader(f, 3<<20))
+			f.Close()
+		}
+		err = s.Leads.Verify(ctx, p, id, in)
+	case "transfer":
+		var to store.OrgNode
+		if to, err = s.Store.OrgNodeByCode(ctx, r.FormValue("code")); err != nil {
+			err = errs.E(errs.Invalid, "err.lead.node").OnField("code")
+		} else {
+			err = s.Leads.Transfer(ctx, p, id, to.ID, r.FormValue("reason"))
+		}
+	case "match":
+		var person string
+		if person, err = s.personByIDNumber(r, r.FormValue("id_number")); err == nil {
+			err = s.Leads.MatchByHand(ctx, p, id, person)
+		}
+	default:
+		s.fail(w, r, errNotFound)
+		return
+	}
+	if errs.Is(err, errs.Forbidden) {
+		s.deny(w, r, "lead."+r.PathValue("what"), "lead", id, "")
+		return
+	}
+	back := "/leads/" + id
+	if err != nil {
+		if _, ok := errs.As(err); !ok {
+			s.fail(w, r, err)
+			return
+		}
+		back += "?error=" + url.QueryEscape(message(reqOf(r), err))
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}

@@ -1,0 +1,177 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+
+	"shequ/internal/access"
+	"shequ/internal/apptest"
+	"shequ/internal/leads"
+	"shequ/internal/store"
+)
+
+// uploadBatch posts a lead file to the import form.
+func uploadBatch(t *testing.T, e *apptest.Env, c *http.Client, node, name, deadline, csv string, validOnly bool) (int, string, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	mw.WriteField("node", node)
+	mw.WriteField("name", name)
+	mw.WriteField("deadline", deadline)
+	if validOnly {
+		mw.WriteField("valid_only", "yes")
+	}
+	fw, _ := mw.CreateFormFile("file", "leads.csv")
+	fw.Write([]byte(csv))
+	mw.Close()
+	req, _ := http.NewRequest("POST", e.Server.URL+"/leads/batches", &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	buf.Reset()
+	buf.ReadFrom(resp.Body)
+	b.Write(buf.Bytes())
+	return resp.StatusCode, resp.Header.Get("Location"), b.String()
+}
+
+// A 1,000-lead batch imported at street level: a file with problems is
+// refused naming each by row and column; the good rows flow down to the
+// grids of the people's rooms and their workers; leads for people found
+// only by phone or a masked ID are matched too; the rest wait at the
+// street. Verified with proof (a quarantine goes into the health records),
+// the street's board reaches zero.
+func TestLeadBatchClearsToZero(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	ctx := context.Background()
+	official := e.Login(t, access.Official)
+	raw := store.RawForTest(e.App.Store)
+	rows, err := raw.Query(`SELECT p.name, p.id_enc FROM persons p WHERE EXISTS (SELECT 1 FROM household_members m JOIN households h ON h.id = m.household_id
+		WHERE m.person_id = p.id AND h.ended_at IS NULL AND (m.until IS NULL OR m.until >= '2026-11-28')) ORDER BY p.id_bidx LIMIT 990`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var csv strings.Builder
+	csv.WriteString("序号,姓名,身份证号码,联系电话,报告地址,风险点\n")
+	n := 0
+	var masked string
+	for rows.Next() {
+		var name string
+		var enc []byte
+		rows.Scan(&name, &enc)
+		id, _ := e.App.Keys.DecryptString(enc, "persons.id_number")
+		n++
+		if n == 5 { // the sender masked this one
+			masked = name
+			id = id[:4] + "**********" + id[14:]
+		}
+		fmt.Fprintf(&csv, "%d,%s,%s,,渭滨街道,11月20日到过某市场\n", n, name, id)
+	}
+	rows.Close()
+	for i := 0; i < 10; i++ {
+		n++
+		fmt.Fprintf(&csv, "%d,查无此人%d,,1390000%04d,不详,同航班\n", n, i, i)
+	}
+	good := csv.String()
+	first := strings.Split(strings.Split(good, "\n")[1], ",")
+	bad := good + "1001,,61040219800101123X,,,\n1002," + first[1] + "," + first[2] + ",,,\n"
+	var street string
+	raw.QueryRow(`SELECT id FROM org_nodes WHERE code = '610402011000'`).Scan(&street)
+	deadline := e.App.Store.Now().AddDate(0, 0, 2).Format("2006-01-02")
+	st, _, body := uploadBatch(t, e, official, street, "11·28 市场关联人员", deadline, bad, false)
+	if st != 400 || !strings.Contains(body, "<tr><td>1002</td><td>姓名</td>") || !strings.Contains(body, "<tr><td>1003</td><td>身份证号码</td><td>与第 2 行重复") {
+		t.Fatalf("a file with problems: %d\n%s", st, snippet(body))
+	}
+	if st, _, body := uploadBatch(t, e, official, street, "x", deadline, "编号,名称\n1,2\n", false); st != 400 || !strings.Contains(body, "身份证号") {
+		t.Fatalf("a file in another layout: %d\n%s", st, snippet(body))
+	}
+	st, loc, _ := uploadBatch(t, e, official, street, "11·28 市场关联人员", deadline, bad, true)
+	if st != 303 {
+		t.Fatalf("import of the good rows: %d", st)
+	}
+	batch := strings.TrimPrefix(strings.SplitN(loc, "?", 2)[0], "/leads/batches/")
+	count := func(q string, args ...any) (c int) {
+		raw.QueryRow(q, args...).Scan(&c)
+		return c
+	}
+	if got := count(`SELECT count(*) FROM leads WHERE batch_id = $1`, batch); got != 1000 {
+		t.Fatalf("%d leads stored, want 1000", got)
+	}
+	if got := count(`SELECT count(*) FROM leads WHERE batch_id = $1 AND match_kind = 'fuzzy' AND name = $2`, batch, masked); got != 1 {
+		t.Fatal("the lead with a masked ID was not matched")
+	}
+	if got := count(`SELECT count(*) FROM leads l JOIN places r ON r.id = l.room_id JOIN role_assignments a ON a.node_id = r.grid_id AND a.user_id = l.assignee_id
+		WHERE l.batch_id = $1 AND l.status = 'assigned'`, batch); got != 990 {
+		t.Fatalf("%d leads with the worker of the person's grid, want 990", got)
+	}
+	_, body, _ = apptest.Do(t, official, "GET", e.Server.URL+loc, nil, nil)
+	if !strings.Contains(body, `data-remaining="1000"`) || !strings.Contains(body, "丰乐社区") || !strings.Contains(body, "和园社区") {
+		t.Fatalf("the street's board:\n%s", snippet(body))
+	}
+	// The grid worker verifies one of theirs in the browser, with a photo,
+	// and puts the person under home quarantine.
+	grid := e.Login(t, access.Grid)
+	gridUser := principal(t, e, access.Grid)
+	var mine, person string
+	raw.QueryRow(`SELECT id, person_id FROM leads WHERE batch_id = $1 AND assignee_id = $2 LIMIT 1`, batch, gridUser.UserID).Scan(&mine, &person)
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	for k, v := range map[string]string{"method": "visit", "outcome": "found", "note": "本人在家，无症状", "measure": "home_quarantine", "days": "7"} {
+		mw.WriteField(k, v)
+	}
+	fw, _ := mw.CreateFormFile("photo", "door.jpg")
+	fw.Write(jpegBytes(t, 32))
+	mw.Close()
+	req, _ := http.NewRequest("POST", e.Server.URL+"/leads/"+mine+"/verify", &form)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := grid.Do(req)
+	if err != nil || resp.StatusCode != 303 || strings.Contains(resp.Header.Get("Location"), "error") {
+		t.Fatalf("verify in the browser: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	if got := count(`SELECT count(*) FROM monitoring WHERE person_id = $1 AND kind = 'home_quarantine' AND source = 'visit'`, person); got != 1 {
+		t.Fatal("the quarantine is not in the person's health records")
+	}
+	// A visit without a photo is refused with the reason.
+	var another string
+	raw.QueryRow(`SELECT id FROM leads WHERE batch_id = $1 AND assignee_id = $2 AND status = 'assigned' LIMIT 1`, batch, gridUser.UserID).Scan(&another)
+	if err := e.App.Web.Leads.Verify(ctx, gridUser, another, leads.VerifyInput{Method: "visit", Outcome: "found", Note: "x"}); err == nil {
+		t.Fatal("a visit without a photo was accepted")
+	}
+	// Everyone else verifies theirs (the workers by phone, the street its
+	// unmatched leads as not found).
+	ids, _ := raw.Query(`SELECT l.id, COALESCE(l.assignee_id, '') FROM leads l WHERE l.batch_id = $1 AND l.status <> 'verified'`, batch)
+	type todo struct{ id, user string }
+	var all []todo
+	for ids.Next() {
+		var x todo
+		ids.Scan(&x.id, &x.user)
+		all = append(all, x)
+	}
+	ids.Close()
+	offic := principal(t, e, access.Official)
+	for _, x := range all {
+		p := offic
+		in := leads.VerifyInput{Method: "phone", Outcome: "not_found", Note: "电话无人接听，查无此人", CallRecord: "11月28日 拨打2次"}
+		if x.user != "" {
+			u, _ := e.App.Store.User(ctx, x.user)
+			p, _ = e.App.Auth.Principal(ctx, u)
+			in.Outcome, in.Note = "found", "电话联系本人，在家"
+		}
+		if err := e.App.Web.Leads.Verify(ctx, p, x.id, in); err != nil {
+			t.Fatalf("verify %s: %v", x.id, err)
+		}
+	}
+	_, body, _ = apptest.Do(t, official, "GET", e.Server.URL+loc, nil, nil)
+	if !strings.Contains(body, `data-remaining="0"`) || !strings.Contains(body, "已清零") {
+		t.Fatalf("the street's board after verification:\n%s", snippet(body))
+	}
+}
