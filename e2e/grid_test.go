@@ -31,8 +31,9 @@ func setOffline(t *testing.T, ctx context.Context, off bool) {
 }
 
 // TestGridWorkOffline: a grid worker opens the phone app, loses the
-// network, records three household visits and a patrol (and reloads the
-// page, still offline), gets the network back, and all four arrive once. A
+// network, records three household visits, a patrol and a lead's
+// verification (and reloads the page, still offline), gets the network
+// back, and all five arrive once. A
 // visit that meets someone else's change of the same household comes back
 // as a conflict, shown side by side, and the worker's choice is sent.
 func TestGridWorkOffline(t *testing.T) {
@@ -85,13 +86,25 @@ func TestGridWorkOffline(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#patrol textarea[name=problem]`), "消防通道堆放杂物"),
 		chromedp.Click(chromedp.CSS(`#patrol button[type=submit]`)))
 	waitFor(t, ctx, `document.querySelector("#grid-app").dataset.queued === "4"`, "four records queued")
+	// A lead verified by phone, offline: it will be sent first.
+	goHash(t, ctx, "")
+	waitFor(t, ctx, `!!document.querySelector("#leads a")`, "the worker's leads")
+	lead, _ := eval[string](ctx, `document.querySelector("#leads a").getAttribute("href").slice(6)`)
+	goHash(t, ctx, "lead/"+lead)
+	waitFor(t, ctx, `!!document.querySelector("#verify")`, "the verification form")
+	do(t, ctx, "verify by phone",
+		chromedp.Click(chromedp.CSS(`#verify input[value=phone]`)),
+		chromedp.SendKeys(chromedp.CSS(`#verify textarea[name=note]`), "电话联系本人，在家"),
+		chromedp.SendKeys(chromedp.CSS(`#verify input[name=call_record]`), "11月29日 通话2分钟"),
+		chromedp.Click(chromedp.CSS(`#verify button[type=submit]`)))
+	waitFor(t, ctx, `document.querySelector("#grid-app").dataset.queued === "5"`, "five records queued")
 	shot(t, ctx, "02-grid-offline-queued")
 	if n := count(`SELECT count(*) FROM visits`); n != visitsBefore {
 		t.Fatalf("%d visits reached the server while offline", n-visitsBefore)
 	}
 	// Reloading with no network keeps both the app and the queue.
 	do(t, ctx, "reload offline", chromedp.Reload())
-	waitFor(t, ctx, `document.querySelector("#grid-app").dataset.state === "ready" && document.querySelector("#grid-app").dataset.queued === "4"`, "the app and its queue after an offline reload")
+	waitFor(t, ctx, `document.querySelector("#grid-app").dataset.state === "ready" && document.querySelector("#grid-app").dataset.queued === "5"`, "the app and its queue after an offline reload")
 
 	setOffline(t, ctx, false)
 	waitFor(t, ctx, `document.querySelector("#grid-app").dataset.queued === "0"`, "the queue sent once the network is back")
@@ -100,6 +113,9 @@ func TestGridWorkOffline(t *testing.T) {
 	}
 	if n := count(`SELECT count(*) FROM patrols WHERE problem = '消防通道堆放杂物' AND status = 'problem'`); n != 1 {
 		t.Fatalf("%d patrols stored, want 1", n)
+	}
+	if n := count(`SELECT count(*) FROM leads WHERE id = $1 AND status = 'verified' AND outcome_note LIKE '%在家%'`, lead); n != 1 {
+		t.Fatal("the lead verified offline is not verified")
 	}
 	shot(t, ctx, "03-grid-synced")
 

@@ -119,6 +119,9 @@ func Build(ctx context.Context, env Env, opt Options) (*Result, error) {
 	if err := buildSelfReports(ctx, env, rng, res); err != nil {
 		return nil, fmt.Errorf("self-reports: %w", err)
 	}
+	if err := buildLeadBatch(ctx, env, rng, res); err != nil {
+		return nil, fmt.Errorf("lead batch: %w", err)
+	}
 	if env.Gates != nil {
 		if err := buildGates(ctx, env, rng, res); err != nil {
 			return nil, fmt.Errorf("gates: %w", err)

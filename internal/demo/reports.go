@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"shequ/internal/leads"
 	ledgersvc "shequ/internal/ledger"
+	"shequ/internal/store"
 	"shequ/internal/synth"
 )
 
@@ -57,3 +59,60 @@ func buildSelfReports(ctx context.Context, env Env, rng *rand.Rand, res *Result)
 }
 
 var cstZone = time.FixedZone("CST", 8*3600)
+
+// buildLeadBatch sends the street a batch of leads from the district:
+// residents of both communities who were at a market, a few people the
+// ledger does not know; about half of them already verified.
+func buildLeadBatch(ctx context.Context, env Env, rng *rand.Rand, res *Result) error {
+	svc := &leads.Service{Store: env.Store, Keys: env.Keys, Ledger: &ledgersvc.Service{Store: env.Store, Keys: env.Keys}}
+	var csv strings.Builder
+	csv.WriteString("序号,姓名,身份证号码,联系电话,报告地址,风险点,备注\n")
+	n := 0
+	for _, comm := range res.Communities {
+		hits, _, err := env.Store.Persons(ctx, store.PersonFilter{Scopes: []string{comm.Path}, Limit: 60, Offset: 17})
+		if err != nil {
+			return err
+		}
+		for _, h := range hits {
+			id, err := env.Keys.DecryptString(h.IDEnc, "persons.id_number")
+			if err != nil {
+				return err
+			}
+			n++
+			fmt.Fprintf(&csv, "%d,%s,%s,,秦都区渭滨街道,11月24日到过人民路农贸市场,区指挥部推送\n", n, h.Name, id)
+		}
+	}
+	for i := 0; i < 5; i++ {
+		sp := synth.NewPerson(rng, synth.Profile{MinAge: 20, MaxAge: 60})
+		n++
+		fmt.Fprintf(&csv, "%d,%s,,%s,渭滨街道（不详）,同车厢密接,区指挥部推送\n", n, sp.Name, sp.Phone)
+	}
+	deadline := env.Store.Now().AddDate(0, 0, 1).In(cstZone).Format("2006-01-02")
+	r, err := svc.ImportBatch(ctx, nil, leads.BatchInput{NodeID: res.Street.ID, Name: "区指挥部11·24农贸市场关联人员", Deadline: deadline, Source: "import",
+		File: []byte(csv.String())})
+	if err != nil {
+		return err
+	}
+	ls, err := env.Store.BatchLeads(ctx, r.Batch.ID)
+	if err != nil {
+		return err
+	}
+	for i, l := range ls {
+		if l.AssigneeID == "" || i%2 == 1 {
+			continue
+		}
+		u, err := env.Store.User(ctx, l.AssigneeID)
+		if err != nil {
+			return err
+		}
+		p, err := env.Auth.Principal(ctx, u)
+		if err != nil {
+			return err
+		}
+		if err := svc.Verify(ctx, p, l.ID, leads.VerifyInput{Method: "phone", Outcome: "found", Note: "电话联系本人，在家，无不适",
+			CallRecord: "电话随访", Measure: "health_monitoring", Days: 7}); err != nil {
+			return fmt.Errorf("verify lead %d: %w", i, err)
+		}
+	}
+	return nil
+}

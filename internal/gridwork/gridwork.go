@@ -43,6 +43,7 @@ type Bundle struct {
 	UserID      string           `json:"user_id"` // the phone sends only this worker's queued records
 	Grids       []BundleGrid     `json:"grids"`
 	Rooms       []BundleRoom     `json:"rooms"`
+	Leads       []BundleLead     `json:"leads"` // epidemic leads to verify, the most urgent work
 	Tasks       []BundleTask     `json:"tasks"`
 	Points      []BundlePoint    `json:"points"`
 	Checklists  []BundleChecklst `json:"checklists"`
@@ -104,6 +105,20 @@ type BundleTask struct {
 	Address     string `json:"address"`
 }
 
+// BundleLead is a lead assigned to the worker, masked.
+type BundleLead struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	IDMask   string `json:"id_mask"`
+	Phone    string `json:"phone_mask"`
+	RoomID   string `json:"room_id,omitempty"`
+	Address  string `json:"address"`
+	Reason   string `json:"reason"`
+	Deadline string `json:"deadline"`
+	Overdue  bool   `json:"overdue"`
+	Person   bool   `json:"person"` // matched to the ledger: measures can be applied
+}
+
 // BundlePoint is a patrol point of the worker's grids.
 type BundlePoint struct {
 	ID          string    `json:"id"`
@@ -128,7 +143,7 @@ const maxTasks = 2000
 // Bundle gathers a grid worker's offline bundle.
 func (s *Service) Bundle(ctx context.Context, p *access.Principal) (Bundle, error) {
 	now := s.Store.Now()
-	b := Bundle{GeneratedAt: now, Today: s.Store.Today(), Worker: p.Name, UserID: p.UserID, Grids: []BundleGrid{}, Rooms: []BundleRoom{}, Tasks: []BundleTask{},
+	b := Bundle{GeneratedAt: now, Today: s.Store.Today(), Worker: p.Name, UserID: p.UserID, Grids: []BundleGrid{}, Rooms: []BundleRoom{}, Leads: []BundleLead{}, Tasks: []BundleTask{},
 		Points: []BundlePoint{}, Checklists: []BundleChecklst{}, Needs: Needs}
 	grids, err := s.MyGrids(ctx, p)
 	if err != nil || len(grids) == 0 {
@@ -156,6 +171,22 @@ func (s *Service) Bundle(ctx context.Context, p *access.Principal) (Bundle, erro
 			br.LastVisitBy, br.LastNote = v.UserName, v.Notes
 		}
 		b.Rooms = append(b.Rooms, br)
+	}
+	leads, err := s.Store.AssignedLeads(ctx, p.UserID, maxTasks)
+	if err != nil {
+		return b, err
+	}
+	addresses := map[string]string{}
+	for _, r := range b.Rooms {
+		addresses[r.ID] = r.Address
+	}
+	for _, l := range leads {
+		bl := BundleLead{ID: l.ID, Name: pii.MaskName(l.Name), IDMask: l.IDMask, Phone: l.PhoneMask, RoomID: l.RoomID, Address: l.Address,
+			Reason: l.Reason, Deadline: l.Deadline, Overdue: l.Deadline < b.Today, Person: l.PersonID != ""}
+		if a, ok := addresses[l.RoomID]; ok {
+			bl.Address = a
+		}
+		b.Leads = append(b.Leads, bl)
 	}
 	tasks, err := s.Store.OpenTasks(ctx, ids, maxTasks)
 	if err != nil {

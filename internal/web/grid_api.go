@@ -7,6 +7,7 @@ import (
 	"shequ/internal/access"
 	"shequ/internal/errs"
 	"shequ/internal/gridwork"
+	"shequ/internal/leads"
 )
 
 // The grid worker's phone talks JSON to these; the page works offline
@@ -90,6 +91,28 @@ func (s *Server) gridPatrol(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// gridLeadVerify takes a lead verification from the phone (queued
+// offline or not). A lead already verified (a resend) answers as done.
+func (s *Server) gridLeadVerify(w http.ResponseWriter, r *http.Request) {
+	p := reqOf(r).p
+	var in leads.VerifyInput
+	if err := readJSON(w, r, 4<<20, &in); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	err := s.Leads.Verify(r.Context(), p, r.PathValue("id"), in)
+	switch {
+	case errs.Is(err, errs.Forbidden):
+		s.deny(w, r, "lead.verify", "lead", r.PathValue("id"), "")
+	case errs.Is(err, errs.Conflict):
+		writeJSON(w, http.StatusOK, map[string]any{"lead_id": r.PathValue("id"), "duplicate": true})
+	case err != nil:
+		s.fail(w, r, err)
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"lead_id": r.PathValue("id"), "duplicate": false})
+	}
+}
+
 // gridRoomVisits is a room's visit history, for the household page when
 // online.
 func (s *Server) gridRoomVisits(w http.ResponseWriter, r *http.Request) {
@@ -132,7 +155,8 @@ func (s *Server) gridApp(w http.ResponseWriter, r *http.Request) {
 	msgs := map[string]string{}
 	for _, k := range s.Cat.Keys(rq.pr.Lang) {
 		if strings.HasPrefix(k, "grid.") || strings.HasPrefix(k, "need.") || strings.HasPrefix(k, "survey.") || strings.HasPrefix(k, "monitoring.") ||
-			strings.HasPrefix(k, "err.visit.") || strings.HasPrefix(k, "point.") || strings.HasPrefix(k, "rel.") {
+			strings.HasPrefix(k, "err.visit.") || strings.HasPrefix(k, "point.") || strings.HasPrefix(k, "rel.") ||
+			strings.HasPrefix(k, "lead.") || strings.HasPrefix(k, "outcome.") || strings.HasPrefix(k, "measure.") || strings.HasPrefix(k, "err.lead.") {
 			msgs[k] = rq.pr.T(k)
 		}
 	}

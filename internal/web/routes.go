@@ -87,6 +87,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/grid/v1/households", s.signedIn(s.gridHouseholds))
 	mux.HandleFunc("POST /api/grid/v1/visits", s.signedIn(s.gridVisit))
 	mux.HandleFunc("POST /api/grid/v1/patrols", s.signedIn(s.gridPatrol))
+	mux.HandleFunc("POST /api/grid/v1/leads/{id}/verify", s.signedIn(s.gridLeadVerify))
 	mux.HandleFunc("GET /api/grid/v1/rooms/{id}/visits", s.signedIn(s.gridRoomVisits))
 
 	mux.HandleFunc("GET /r/{token}", s.reportForm)

@@ -45,15 +45,17 @@
   const queuePut = (item) => tx('readwrite', (s) => s.put(item));
   const queueDel = (id) => tx('readwrite', (s) => s.delete(id));
 
-  // Most urgent first: problems found on patrol, then campaign households,
-  // then routine visits, then patrols without findings.
+  // Most urgent first: lead verifications, then problems found on patrol,
+  // then campaign households, then routine visits, then patrols without
+  // findings.
   function priority(item) {
+    if (item.type === 'lead') return 0;
     if (item.type === 'patrol') return item.body.problem || Object.values(item.body.answers || {}).includes('problem') ? 1 : 4;
     return bundle && bundle.tasks.some((k) => k.room_id === item.body.room_id) ? 2 : 3;
   }
 
-  async function enqueue(type, body) {
-    const item = { client_id: body.client_id, type, body, created: Date.now(), status: 'waiting', user: bundle.user_id };
+  async function enqueue(type, body, clientID = body.client_id) {
+    const item = { client_id: clientID, type, body, created: Date.now(), status: 'waiting', user: bundle.user_id };
     item.priority = priority(item);
     await queuePut(item);
     window.gridLog.push({ queued: type, client_id: body.client_id });
@@ -73,7 +75,8 @@
       for (const item of items) {
         let res;
         try {
-          res = await fetch(item.type === 'visit' ? '/api/grid/v1/visits' : '/api/grid/v1/patrols', {
+          const url = { visit: '/api/grid/v1/visits', patrol: '/api/grid/v1/patrols' }[item.type] || `/api/grid/v1/leads/${encodeURIComponent(item.client_id.slice(5))}/verify`;
+          res = await fetch(url, {
             method: 'POST', credentials: 'same-origin',
             headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
             body: JSON.stringify(item.body),
@@ -176,6 +179,8 @@
         <div><b>${bundle.rooms.filter((r) => r.survey === 'pending').length}</b><span>${esc(t('survey.pending'))}</span></div>
         <div class="${overdue.length ? 'bad' : ''}"><b>${tasks.length}</b><span>${esc(t('grid.tasks'))}${overdue.length ? ' · ' + esc(t('grid.overdue_n', overdue.length)) : ''}</span></div></div>
       </section>
+      ${bundle.leads.length ? `<section class="card leads"><h2>${esc(t('grid.leads'))}</h2><ul class="list" id="leads">${bundle.leads.map((l) => `<li class="${l.overdue ? 'overdue' : ''}">
+        <a href="#lead/${esc(l.id)}">${esc(l.name)} · ${esc(short(l.address))}</a><span class="muted">${esc(l.reason)} · ${esc(t('grid.deadline'))} ${esc(l.deadline)}${l.overdue ? ' · <b class="bad">' + esc(t('grid.overdue')) + '</b>' : ''}</span></li>`).join('')}</ul></section>` : ''}
       <section class="card"><h2>${esc(t('grid.tasks'))}</h2>
         ${tasks.length ? `<ul class="list" id="tasks">${tasks.slice(0, 30).map((k) => `<li class="${k.overdue ? 'overdue' : ''}"><a href="#visit/${esc(k.room_id)}?campaign=${esc(k.campaign_id)}">${esc(short(k.address))}</a>
           <span class="muted">${esc(k.campaign)} · ${esc(t('grid.deadline'))} ${esc(k.deadline)}${k.overdue ? ' · <b class="bad">' + esc(t('grid.overdue')) + '</b>' : ''}</span></li>`).join('')}</ul>` : `<p class="muted">${esc(t('grid.no_tasks'))}</p>`}
@@ -304,6 +309,50 @@
     r.readAsDataURL(file);
   });
 
+  function leadScreen(id) {
+    const l = bundle.leads.find((x) => x.id === id);
+    if (!l) return notFound();
+    const opt = (list, prefix) => list.map((v) => `<option value="${v}">${esc(t(prefix + v))}</option>`).join('');
+    h(`<p><a href="#">‹ ${esc(t('grid.back'))}</a></p>
+      <section class="card"><h1>${esc(l.name)}</h1><p class="mono">${esc(l.id_mask)} ${esc(l.phone_mask)}</p><p>${esc(l.address)}</p>
+        <p class="muted">${esc(l.reason)} · ${esc(t('grid.deadline'))} ${esc(l.deadline)}</p></section>
+      <form id="verify" class="card stack" novalidate><h2>${esc(t('lead.verify'))}</h2>
+        <fieldset class="checks"><legend>${esc(t('lead.method'))}</legend>
+          <label><input type="radio" name="method" value="visit" checked> ${esc(t('lead.method_visit'))}</label>
+          <label><input type="radio" name="method" value="phone"> ${esc(t('lead.method_phone'))}</label></fieldset>
+        <label>${esc(t('lead.outcome'))}<select name="outcome">${opt(['found', 'left', 'not_found', 'wrong_info', 'handled'], 'outcome.')}</select></label>
+        <label>${esc(t('lead.left_to'))}<input name="left_to" maxlength="100"></label>
+        <label>${esc(t('lead.note'))}<textarea name="note" rows="3" maxlength="2000"></textarea></label>
+        <label>${esc(t('lead.photo'))}<input name="photo" type="file" accept="image/jpeg,image/png,image/webp" capture="environment"></label>
+        <label>${esc(t('lead.call_record'))}<input name="call_record" maxlength="100"></label>
+        ${l.person ? `<div class="row2"><label>${esc(t('lead.measure'))}<select name="measure">${opt(['none', 'health_monitoring', 'home_quarantine', 'test'], 'measure.')}</select></label>
+          <label>${esc(t('lead.days'))}<input name="days" type="number" min="1" max="28" value="7"></label></div>` : ''}
+        <p id="form-error" class="error" role="alert" hidden></p>
+        <button type="submit" class="primary">${esc(t('lead.submit'))}</button></form>`);
+    document.getElementById('verify').addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const f = ev.target;
+      const fail = (msg) => { const e = document.getElementById('form-error'); e.hidden = false; e.textContent = msg; };
+      const method = f.querySelector('[name=method]:checked').value;
+      const body = { method, outcome: f.outcome.value, left_to: f.left_to.value.trim(), note: f.note.value.trim(), call_record: f.call_record.value.trim(),
+        measure: f.measure ? f.measure.value : 'none', days: f.days ? Number(f.days.value) : 0 };
+      if (!body.note) return fail(t('err.lead.note'));
+      if (body.outcome === 'left' && !body.left_to) return fail(t('err.lead.left_to'));
+      if (method === 'phone' && !body.call_record) return fail(t('err.lead.call'));
+      const file = f.photo.files[0];
+      if (method === 'visit' && !file) return fail(t('err.lead.photo'));
+      if (file) {
+        if (!/^image\/(jpeg|png|webp)$/.test(file.type)) return fail(t('err.visit.photo_type'));
+        if (file.size > MAX_PHOTO) return fail(t('err.visit.photo_size', 2));
+        body.photo = await base64(file);
+      }
+      await enqueue('lead', body, 'lead-' + l.id);
+      bundle.leads = bundle.leads.filter((x) => x.id !== l.id);
+      location.hash = '';
+      flash(navigator.onLine ? t('grid.saved') : t('grid.saved_offline'));
+    });
+  }
+
   function pointScreen(token) {
     const pt = bundle.points.find((p) => p.token === token);
     if (!pt) return notFound(t('grid.point_unknown'));
@@ -328,7 +377,8 @@
 
   async function queueScreen() {
     const items = (await queueAll()).sort((a, b) => a.priority - b.priority || a.created - b.created);
-    const label = (i) => (i.type === 'visit' ? (roomOf(i.body.room_id) || {}).address || i.body.room_id : (bundle.points.find((p) => p.id === i.body.point_id) || {}).name || '');
+    const label = (i) => (i.type === 'visit' ? (roomOf(i.body.room_id) || {}).address || i.body.room_id
+      : i.type === 'lead' ? t('outcome.' + i.body.outcome) : (bundle.points.find((p) => p.id === i.body.point_id) || {}).name || '');
     h(`<p><a href="#">‹ ${esc(t('grid.back'))}</a></p><section class="card" id="queue"><h1>${esc(t('grid.queue'))}</h1>
       ${items.length ? items.map((i) => `<div class="qitem ${esc(i.status)}" data-id="${esc(i.client_id)}">
         <p><b>${esc(t('grid.q_' + i.type))}</b> ${esc(label(i))} <span class="badge">${esc(t('grid.status_' + i.status))}</span></p>
@@ -391,6 +441,7 @@
     if (name === 'room') return roomScreen(id);
     if (name === 'visit') return visitScreen(id, params);
     if (name === 'point') return pointScreen(id);
+    if (name === 'lead') return leadScreen(id);
     if (name === 'queue') return queueScreen();
     return home();
   }
