@@ -93,7 +93,7 @@ func buildLeadBatch(ctx context.Context, env Env, rng *rand.Rand, res *Result) e
 	if err != nil {
 		return err
 	}
-	ls, err := env.Store.BatchLeads(ctx, r.Batch.ID)
+	ls, err := env.Store.BatchLeads(ctx, r.Batch.ID, res.Street.Path)
 	if err != nil {
 		return err
 	}

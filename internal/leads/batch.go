@@ -105,10 +105,14 @@ func (s *Service) match(ctx context.Context, rows []LeadRow, node store.OrgNode,
 	var idB, phoneB, names []string
 	for i, r := range rows {
 		l := store.Lead{RowNo: r.Line, Name: r.Name, Address: r.Address, Reason: r.Reason, Deadline: r.Deadline, NodeID: node.ID, Status: "open", MatchKind: "none"}
+		cells, _ := json.Marshal(r.Cells)
+		var err error
+		if l.CellsEnc, err = s.Keys.Encrypt(cells, "leads.cells"); err != nil {
+			return nil, err
+		}
 		if r.ID != "" && !r.IDPartial {
 			l.IDBidx = s.Ledger.IDIndex(pii.DocResidentID, r.ID)
 			l.IDMask = pii.MaskID(r.ID)
-			var err error
 			if l.IDEnc, err = s.Keys.EncryptString(r.ID, "persons.id_number"); err != nil {
 				return nil, err
 			}
@@ -119,7 +123,6 @@ func (s *Service) match(ctx context.Context, rows []LeadRow, node store.OrgNode,
 		if r.Phone != "" && !r.PhonePartial {
 			l.PhoneBidx = s.Ledger.PhoneIndex(r.Phone)
 			l.PhoneMask = pii.MaskPhone(r.Phone)
-			var err error
 			if l.PhoneEnc, err = s.Keys.EncryptString(r.Phone, "persons.phone"); err != nil {
 				return nil, err
 			}
@@ -323,4 +326,57 @@ func add(to *store.LeadCount, c store.LeadCount) {
 	to.Verified += c.Verified
 	to.Overdue += c.Overdue
 	to.Remain += c.Remain
+}
+
+// ReportRow is one lead as reported back up: the sender's own cells and
+// the result of the verification.
+type ReportRow struct {
+	Cells                                    []string
+	Status, Outcome, Note, Measure, Verified string
+	Node                                     string
+}
+
+// Report gives a batch's leads at or below a node p may see, with the
+// sender's header, for the report back in the sender's layout.
+func (s *Service) Report(ctx context.Context, p *access.Principal, batchID, nodeID string) (store.LeadBatch, []string, []ReportRow, error) {
+	b, _, err := s.Store.Batch(ctx, batchID)
+	if err != nil {
+		return b, nil, nil, err
+	}
+	node, err := s.Store.OrgNode(ctx, nodeID)
+	if err != nil {
+		return b, nil, nil, err
+	}
+	if !p.Can(access.LeadView, node.Path) {
+		return b, nil, nil, errs.E(errs.Forbidden, "err.forbidden")
+	}
+	var header []string
+	_ = json.Unmarshal([]byte(b.Layout), &header)
+	ls, err := s.Store.BatchLeads(ctx, b.ID, node.Path)
+	if err != nil {
+		return b, nil, nil, err
+	}
+	names := map[string]string{}
+	var out []ReportRow
+	for _, l := range ls {
+		var cells []string
+		if len(l.CellsEnc) > 0 {
+			plain, err := s.Keys.Decrypt(l.CellsEnc, "leads.cells")
+			if err != nil {
+				return b, nil, nil, err
+			}
+			_ = json.Unmarshal(plain, &cells)
+		}
+		if _, ok := names[l.NodeID]; !ok {
+			if n, err := s.Store.OrgNode(ctx, l.NodeID); err == nil {
+				names[l.NodeID] = n.Name
+			}
+		}
+		r := ReportRow{Cells: cells, Status: l.Status, Outcome: l.Outcome, Note: l.OutcomeNote, Measure: l.Measure, Node: names[l.NodeID]}
+		if !l.VerifiedAt.IsZero() {
+			r.Verified = l.VerifiedAt.In(cst).Format("2006-01-02 15:04")
+		}
+		out = append(out, r)
+	}
+	return b, header, out, nil
 }

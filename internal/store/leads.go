@@ -188,6 +188,7 @@ type Lead struct {
 	Confidence                    int
 	AssigneeID, Status            string
 	Outcome, OutcomeNote, Measure string
+	CellsEnc                      []byte // the sender's row (JSON list), encrypted
 	VerifiedAt                    time.Time
 	CreatedAt, UpdatedAt          time.Time
 }
@@ -197,10 +198,10 @@ func (tx *Tx) CreateLead(ctx context.Context, l *Lead) error {
 	l.ID = orNew(l.ID)
 	now := ms(tx.Now())
 	_, err := tx.exec(ctx, `INSERT INTO leads (id, batch_id, row_no, name, id_enc, id_bidx, id_mask, phone_enc, phone_bidx, phone_mask, address, reason,
-		deadline, node_id, person_id, room_id, match_kind, confidence, assignee_id, status, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21)`,
+		deadline, node_id, person_id, room_id, match_kind, confidence, assignee_id, status, cells_enc, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22)`,
 		l.ID, l.BatchID, l.RowNo, l.Name, l.IDEnc, nullStr(l.IDBidx), l.IDMask, l.PhoneEnc, nullStr(l.PhoneBidx), l.PhoneMask, l.Address, l.Reason,
-		l.Deadline, l.NodeID, nullStr(l.PersonID), nullStr(l.RoomID), l.MatchKind, l.Confidence, nullStr(l.AssigneeID), l.Status, now)
+		l.Deadline, l.NodeID, nullStr(l.PersonID), nullStr(l.RoomID), l.MatchKind, l.Confidence, nullStr(l.AssigneeID), l.Status, l.CellsEnc, now)
 	return err
 }
 
@@ -417,7 +418,7 @@ func (s *Store) BatchCounts(ctx context.Context, batchID, path, today string) ([
 }
 
 const leadCols = `l.id, l.batch_id, l.row_no, l.name, l.id_mask, l.phone_mask, l.address, l.reason, l.deadline, l.node_id, COALESCE(l.person_id, ''),
-	COALESCE(l.room_id, ''), l.match_kind, l.confidence, COALESCE(l.assignee_id, ''), l.status, l.outcome, l.outcome_note, l.measure,
+	COALESCE(l.room_id, ''), l.match_kind, l.confidence, COALESCE(l.assignee_id, ''), l.status, l.outcome, l.outcome_note, l.measure, l.cells_enc,
 	l.verified_at, l.created_at, l.updated_at`
 
 func scanLead(sc interface{ Scan(...any) error }, extra ...any) (Lead, error) {
@@ -425,7 +426,7 @@ func scanLead(sc interface{ Scan(...any) error }, extra ...any) (Lead, error) {
 	var va sql.NullInt64
 	var created, updated int64
 	err := sc.Scan(append([]any{&l.ID, &l.BatchID, &l.RowNo, &l.Name, &l.IDMask, &l.PhoneMask, &l.Address, &l.Reason, &l.Deadline, &l.NodeID, &l.PersonID,
-		&l.RoomID, &l.MatchKind, &l.Confidence, &l.AssigneeID, &l.Status, &l.Outcome, &l.OutcomeNote, &l.Measure, &va, &created, &updated}, extra...)...)
+		&l.RoomID, &l.MatchKind, &l.Confidence, &l.AssigneeID, &l.Status, &l.Outcome, &l.OutcomeNote, &l.Measure, &l.CellsEnc, &va, &created, &updated}, extra...)...)
 	l.VerifiedAt, l.CreatedAt, l.UpdatedAt = fromMS(va), time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
 	return l, err
 }
@@ -467,9 +468,11 @@ func (s *Store) LeadsAt(ctx context.Context, batchID, nodeID string, limit int) 
 		batchID, nodeID, limit)
 }
 
-// BatchLeads lists all leads of a batch in file order.
-func (s *Store) BatchLeads(ctx context.Context, batchID string) ([]Lead, error) {
-	return s.leadList(ctx, `SELECT `+leadCols+` FROM leads l WHERE l.batch_id = $1 ORDER BY l.row_no, l.created_at`, batchID)
+// BatchLeads lists the leads of a batch held at or below a path, in file
+// order.
+func (s *Store) BatchLeads(ctx context.Context, batchID, path string) ([]Lead, error) {
+	return s.leadList(ctx, `SELECT `+leadCols+` FROM leads l JOIN org_nodes n ON n.id = l.node_id WHERE l.batch_id = $1 AND n.path LIKE $2
+		ORDER BY l.row_no, l.created_at`, batchID, likePrefix(path))
 }
 
 // RouteLead puts a lead at a node with a person, room and assignee (any

@@ -7,8 +7,10 @@ import (
 	"strconv"
 
 	"shequ/internal/access"
+	"shequ/internal/audit"
 	"shequ/internal/errs"
 	"shequ/internal/leads"
+	"shequ/internal/ledgerio"
 	"shequ/internal/store"
 )
 
@@ -209,4 +211,60 @@ func (s *Server) leadAction(w http.ResponseWriter, r *http.Request) {
 		back += "?error=" + url.QueryEscape(message(reqOf(r), err))
 	}
 	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// leadExport reports a batch back up in the sender's layout: their columns
+// as they sent them, then the verification.
+func (s *Server) leadExport(w http.ResponseWriter, r *http.Request) {
+	rq := reqOf(r)
+	node := r.URL.Query().Get("node")
+	if node == "" {
+		node = s.leadHomeNode(r)
+	}
+	b, header, rows, err := s.Leads.Report(r.Context(), rq.p, r.PathValue("id"), node)
+	if errs.Is(err, errs.Forbidden) {
+		s.deny(w, r, "lead.export", "lead_batch", r.PathValue("id"), node)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	extra := []string{rq.pr.T("lead.col_status"), rq.pr.T("lead.col_outcome"), rq.pr.T("lead.col_note"), rq.pr.T("lead.col_measure"),
+		rq.pr.T("lead.col_time"), rq.pr.T("lead.col_unit")}
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", `attachment; filename="leads-report.xlsx"; filename*=UTF-8''`+url.PathEscape(b.Name+"-核查结果.xlsx"))
+	ex, err := ledgerio.NewExport(w, ledgerio.Sheet{Title: b.Name + " " + rq.pr.T("lead.report_title"), Headers: append(append([]string{}, header...), extra...),
+		Footer: rq.pr.T("lead.report_footer", rq.p.Name, s.Store.Now().In(shanghai).Format("2006-01-02 15:04"))})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, row := range rows {
+		cells := make([]any, 0, len(header)+len(extra))
+		for i := range header {
+			v := ""
+			if i < len(row.Cells) {
+				v = row.Cells[i]
+			}
+			cells = append(cells, v)
+		}
+		outcome, measure := "", ""
+		if row.Outcome != "" {
+			outcome = rq.pr.T("outcome." + row.Outcome)
+		}
+		if row.Measure != "" {
+			measure = rq.pr.T("measure." + row.Measure)
+		}
+		cells = append(cells, rq.pr.T("leadstatus."+row.Status), outcome, row.Note, measure, row.Verified, row.Node)
+		if err := ex.Row(cells...); err != nil {
+			s.Log.Error("lead export", "err", err.Error())
+			return
+		}
+	}
+	if err := ex.Close(); err != nil {
+		s.Log.Error("lead export", "err", err.Error())
+	}
+	s.Audit.Record(r.Context(), s.Store, &store.AuditEntry{ActorID: rq.p.UserID, ActorName: rq.p.Name, Action: "export.leads",
+		TargetType: "lead_batch", TargetID: b.ID, NodeID: node, IP: rq.ip, Detail: audit.Detail("rows", len(rows))})
 }

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 
 	"shequ/internal/access"
 	"shequ/internal/apptest"
@@ -173,5 +176,38 @@ func TestLeadBatchClearsToZero(t *testing.T) {
 	_, body, _ = apptest.Do(t, official, "GET", e.Server.URL+loc, nil, nil)
 	if !strings.Contains(body, `data-remaining="0"`) || !strings.Contains(body, "已清零") {
 		t.Fatalf("the street's board after verification:\n%s", snippet(body))
+	}
+	// The report back: the sender's columns as sent, then the results.
+	resp, err = official.Get(e.Server.URL + "/leads/batches/" + batch + "/report.xlsx?node=" + street)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("report: %v %v", err, resp)
+	}
+	xb, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	xf, err := excelize.OpenReader(bytes.NewReader(xb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	xrows, _ := xf.GetRows(xf.GetSheetList()[0])
+	var head []string
+	for _, r := range xrows {
+		if len(r) > 0 && r[0] == "序号" {
+			head = r
+		}
+	}
+	if len(head) < 8 || head[5] != "风险点" || head[6] != "核查状态" || head[7] != "核查结果" {
+		t.Fatalf("report header: %v", head)
+	}
+	found := false
+	for _, r := range xrows {
+		if len(r) > 7 && r[1] == masked && r[7] == "在社区找到本人" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("the report lacks the masked-ID lead with its outcome")
+	}
+	if count(`SELECT count(*) FROM audit_log WHERE action = 'export.leads' AND target_id = $1`, batch) != 1 {
+		t.Fatal("the export is not audited")
 	}
 }

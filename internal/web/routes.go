@@ -97,6 +97,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /leads", s.signedIn(s.leadsHome))
 	mux.HandleFunc("POST /leads/batches", s.signedIn(s.leadsImport))
 	mux.HandleFunc("GET /leads/batches/{id}", s.signedIn(s.leadBatch))
+	mux.HandleFunc("GET /leads/batches/{id}/report.xlsx", s.signedIn(s.leadExport))
 	mux.HandleFunc("GET /leads/{id}", s.signedIn(s.lead))
 	mux.HandleFunc("POST /leads/{id}/{what}", s.signedIn(s.leadAction))
 	mux.HandleFunc("GET /leads/codes", s.signedIn(s.reportCodes))

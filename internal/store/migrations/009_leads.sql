@@ -41,6 +41,7 @@ CREATE TABLE leads (
 	outcome_note TEXT NOT NULL DEFAULT '',
 	measure      TEXT NOT NULL DEFAULT '',
 	proof_enc    BLOB,
+	cells_enc    BLOB,                                     -- the sender's row, encrypted, for the report back
 	verified_at  BIGINT,
 	verified_by  TEXT,
 	created_at   BIGINT NOT NULL,
