@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -209,5 +210,46 @@ func TestLeadBatchClearsToZero(t *testing.T) {
 	}
 	if count(`SELECT count(*) FROM audit_log WHERE action = 'export.leads' AND target_id = $1`, batch) != 1 {
 		t.Fatal("the export is not audited")
+	}
+}
+
+// A lead imported at one community for someone living in another waits
+// there matched; one action transfers it, and it goes on to the grid
+// worker of the person's room in the receiving community, with history.
+func TestLeadTransferAcrossTheTree(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	ctx := context.Background()
+	raw := store.RawForTest(e.App.Store)
+	var compound, village string
+	raw.QueryRow(`SELECT id FROM org_nodes WHERE code = '610402011001'`).Scan(&compound)
+	raw.QueryRow(`SELECT id FROM org_nodes WHERE code = '610402011002'`).Scan(&village)
+	comm, _ := e.App.Store.OrgNode(ctx, village)
+	hits, _, _ := e.App.Store.Persons(ctx, store.PersonFilter{Scopes: []string{comm.Path}, Limit: 1})
+	id, _ := e.App.Keys.DecryptString(hits[0].IDEnc, "persons.id_number")
+	csv := "姓名,身份证号\n" + hits[0].Name + "," + id + "\n"
+	st, loc, _ := uploadBatch(t, e, e.Login(t, access.Official), compound, "和园社区排查", e.App.Store.Today(), csv, false)
+	if st != 303 {
+		t.Fatalf("import: %d", st)
+	}
+	batch := strings.TrimPrefix(strings.SplitN(loc, "?", 2)[0], "/leads/batches/")
+	var lead, node string
+	raw.QueryRow(`SELECT id, node_id FROM leads WHERE batch_id = $1`, batch).Scan(&lead, &node)
+	if node != compound {
+		t.Fatalf("a lead for a village resident should wait at the compound, not at %s", node)
+	}
+	official := e.Login(t, access.Official)
+	if st, _, _ := apptest.Do(t, official, "POST", e.Server.URL+"/leads/"+lead+"/transfer", url.Values{"code": {"610402011002"}, "reason": {"住在丰乐社区"}}, nil); st != 303 {
+		t.Fatalf("transfer: %d", st)
+	}
+	var assignee string
+	raw.QueryRow(`SELECT COALESCE(assignee_id, ''), node_id FROM leads WHERE id = $1`, lead).Scan(&assignee, &node)
+	var workers int
+	raw.QueryRow(`SELECT count(*) FROM role_assignments a JOIN places r ON r.grid_id = a.node_id WHERE r.id = $1 AND a.user_id = $2`, hits[0].RoomID, assignee).Scan(&workers)
+	if workers != 1 {
+		t.Fatalf("after the transfer the lead is at %s with %q, not with the person's grid worker", node, assignee)
+	}
+	_, body, _ := apptest.Do(t, official, "GET", e.Server.URL+"/leads/"+lead, nil, nil)
+	if !strings.Contains(body, "转交") || !strings.Contains(body, "住在丰乐社区") {
+		t.Fatalf("the lead's history:\n%s", snippet(body))
 	}
 }
