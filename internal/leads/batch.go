@@ -18,9 +18,11 @@ type BatchInput struct {
 	NodeID    string
 	Name      string
 	Deadline  string // YYYY-MM-DD: when every lead must be verified (a row may set its own)
-	Source    string // import or api
-	File      []byte
-	ValidOnly bool // import the good rows and skip the ones with problems
+	Source    string     // import or api
+	File      []byte     // a sheet or CSV
+	Table     [][]string // or the rows themselves, a header first (the API)
+	KeyID     string     // the agreement its keyed identifiers use
+	ValidOnly bool       // import the good rows and skip the ones with problems
 }
 
 // ImportResult says what became of a batch.
@@ -55,7 +57,12 @@ func (s *Service) ImportBatch(ctx context.Context, p *access.Principal, in Batch
 	case d.Format("2006-01-02") < s.Store.Today():
 		return res, errs.E(errs.Invalid, "err.campaign.past_deadline").OnField("deadline")
 	}
-	lf, err := ParseLeadFile(in.File, s.Store.Now())
+	var lf LeadFile
+	if in.Table != nil {
+		lf, err = parseTable(in.Table, s.Store.Now())
+	} else {
+		lf, err = ParseLeadFile(in.File, s.Store.Now())
+	}
 	if err != nil {
 		return res, err
 	}
@@ -64,11 +71,22 @@ func (s *Service) ImportBatch(ctx context.Context, p *access.Principal, in Batch
 		return res, errs.E(errs.Invalid, "err.lead.problems", len(lf.Problems))
 	}
 	layout, _ := json.Marshal(lf.Header)
-	b := store.LeadBatch{NodeID: node.ID, Name: name, Source: orDefaultStr(in.Source, "import"), Deadline: in.Deadline, Layout: string(layout)}
+	b := store.LeadBatch{NodeID: node.ID, Name: name, Source: orDefaultStr(in.Source, "import"), Deadline: in.Deadline, Layout: string(layout), KeyID: in.KeyID}
+	var keyed map[string]string
+	for _, r := range lf.Rows {
+		if r.HMAC != "" && keyed == nil {
+			if in.KeyID == "" {
+				return res, errs.E(errs.Invalid, "err.lead.key").OnField("key_id")
+			}
+			if keyed, err = s.keyedPeople(ctx, in.KeyID, node); err != nil {
+				return res, err
+			}
+		}
+	}
 	if p != nil {
 		b.CreatedBy = p.UserID
 	}
-	leads, err := s.match(ctx, lf.Rows, node, &res)
+	leads, err := s.match(ctx, lf.Rows, node, keyed, &res)
 	if err != nil {
 		return res, err
 	}
@@ -100,11 +118,12 @@ func (s *Service) ImportBatch(ctx context.Context, p *access.Principal, in Batch
 }
 
 // match finds each row's person and where the lead goes.
-func (s *Service) match(ctx context.Context, rows []LeadRow, node store.OrgNode, res *ImportResult) ([]store.Lead, error) {
+func (s *Service) match(ctx context.Context, rows []LeadRow, node store.OrgNode, keyed map[string]string, res *ImportResult) ([]store.Lead, error) {
 	leads := make([]store.Lead, len(rows))
 	var idB, phoneB, names []string
 	for i, r := range rows {
-		l := store.Lead{RowNo: r.Line, Name: r.Name, Address: r.Address, Reason: r.Reason, Deadline: r.Deadline, NodeID: node.ID, Status: "open", MatchKind: "none"}
+		l := store.Lead{RowNo: r.Line, Name: r.Name, Address: r.Address, Reason: r.Reason, Deadline: r.Deadline, NodeID: node.ID, Status: "open", MatchKind: "none",
+			IDHMAC: r.HMAC}
 		cells, _ := json.Marshal(r.Cells)
 		var err error
 		if l.CellsEnc, err = s.Keys.Encrypt(cells, "leads.cells"); err != nil {
@@ -131,7 +150,7 @@ func (s *Service) match(ctx context.Context, rows []LeadRow, node store.OrgNode,
 			l.PhoneMask = r.Phone
 		}
 		leads[i] = l
-		if l.IDBidx == "" {
+		if l.IDBidx == "" && r.HMAC == "" {
 			names = append(names, r.Name)
 		}
 	}
@@ -155,13 +174,22 @@ func (s *Service) match(ctx context.Context, rows []LeadRow, node store.OrgNode,
 	for i := range leads {
 		l := &leads[i]
 		switch ids := byID[l.IDBidx]; {
+		case l.IDHMAC != "":
+			if p, ok := keyed[l.IDHMAC]; ok {
+				l.PersonID, l.MatchKind, l.Confidence = p, "hmac", 100
+				if person, err := s.Store.Person(ctx, p); err == nil { // one of ours: we know them already
+					l.IDMask = person.IDMask
+					l.Name = orDefaultStr(l.Name, person.Name)
+				}
+				res.ByID++
+			}
 		case l.IDBidx != "" && len(ids) > 0:
 			l.PersonID, l.MatchKind, l.Confidence = ids[0], "id", 100
 			res.ByID++
 		case l.PhoneBidx != "" && len(byPhone[l.PhoneBidx]) == 1:
 			l.PersonID, l.MatchKind, l.Confidence = byPhone[l.PhoneBidx][0], "phone", 90
 			res.ByPhone++
-		case l.IDBidx == "":
+		case l.IDBidx == "" && l.Name != "":
 			if id, conf := fuzzy(l, candidates[l.Name]); id != "" {
 				l.PersonID, l.MatchKind, l.Confidence = id, "fuzzy", conf
 				res.Fuzzy++

@@ -26,6 +26,7 @@ var leadHeaders = map[string][]string{
 	"address":  {"地址", "住址", "现住址", "报告地址", "居住地址", "address"},
 	"reason":   {"事由", "原因", "风险点", "线索来源", "reason"},
 	"deadline": {"截止日期", "截止时间", "反馈时限", "deadline"},
+	"hmac":     {"标识码", "id_hmac"},
 }
 
 // LeadRow is one lead as read from a file.
@@ -33,6 +34,7 @@ type LeadRow struct {
 	Line                             int // 1-based line in the file
 	Name, ID, Phone, Address, Reason string
 	Deadline                         string   // YYYY-MM-DD, or "" for the batch's
+	HMAC                             string   // keyed identifier instead of the number
 	IDPartial, PhonePartial          bool     // masked by the sender (6104********1234)
 	Cells                            []string // the row as the sender wrote it
 }
@@ -112,7 +114,7 @@ func parseTable(table [][]string, now time.Time) (LeadFile, error) {
 				}
 			}
 		}
-		if _, ok := found["name"]; ok && (has(found, "id") || has(found, "phone")) {
+		if _, ok := found["name"]; ok && (has(found, "id") || has(found, "phone") || has(found, "hmac")) {
 			col, head = found, i
 			break
 		}
@@ -137,9 +139,9 @@ func parseTable(table [][]string, now time.Time) (LeadFile, error) {
 	}
 	for i := head + 1; i < len(table); i++ {
 		row, line := table[i], i+1
-		r := LeadRow{Line: line, Name: cell(row, "name"), Address: cell(row, "address"), Reason: cell(row, "reason"), Cells: row}
+		r := LeadRow{Line: line, Name: cell(row, "name"), Address: cell(row, "address"), Reason: cell(row, "reason"), HMAC: cell(row, "hmac"), Cells: row}
 		id, phone := strings.ToUpper(strings.ReplaceAll(cell(row, "id"), " ", "")), strings.ReplaceAll(cell(row, "phone"), " ", "")
-		if r.Name == "" && id == "" && phone == "" {
+		if r.Name == "" && id == "" && phone == "" && r.HMAC == "" {
 			continue // a blank line
 		}
 		ok := true
@@ -171,11 +173,15 @@ func parseTable(table [][]string, now time.Time) (LeadFile, error) {
 			}
 			r.Phone = p
 		}
-		if r.Name == "" {
+		if r.Name == "" && r.HMAC == "" {
 			problem(line, "name", errs.E(errs.Invalid, "err.lead.name"))
 			ok = false
 		}
-		if id == "" && phone == "" {
+		if r.HMAC != "" && (len(r.HMAC) != 43 || strings.Trim(r.HMAC, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "") {
+			problem(line, "hmac", errs.E(errs.Invalid, "err.lead.hmac"))
+			ok = false
+		}
+		if id == "" && phone == "" && r.HMAC == "" {
 			problem(line, "id", errs.E(errs.Invalid, "err.lead.no_id"))
 			ok = false
 		}
@@ -193,6 +199,13 @@ func parseTable(table [][]string, now time.Time) (LeadFile, error) {
 				ok = false
 			} else {
 				byID[r.ID] = line
+			}
+		} else if ok && r.HMAC != "" {
+			if first, dup := byID["#"+r.HMAC]; dup {
+				problem(line, "hmac", errs.E(errs.Invalid, "err.lead.duplicate", first))
+				ok = false
+			} else {
+				byID["#"+r.HMAC] = line
 			}
 		} else if ok && r.ID == "" && r.Phone != "" && !r.PhonePartial {
 			key := r.Name + "|" + r.Phone

@@ -156,6 +156,7 @@ func (s *Store) SelfReports(ctx context.Context, communityIDs []string, limit in
 // LeadBatch is a set of leads that arrived together.
 type LeadBatch struct {
 	ID, NodeID, Name, Source, Deadline, Layout, CreatedBy string
+	KeyID                                                 string
 	CreatedAt                                             time.Time
 }
 
@@ -182,6 +183,7 @@ type Lead struct {
 	IDBidx, IDMask                string
 	PhoneEnc                      []byte
 	PhoneBidx, PhoneMask          string
+	IDHMAC                        string // keyed identifier sent instead of the number
 	Address, Reason, Deadline     string
 	NodeID, PersonID, RoomID      string
 	MatchKind                     string
@@ -198,10 +200,10 @@ func (tx *Tx) CreateLead(ctx context.Context, l *Lead) error {
 	l.ID = orNew(l.ID)
 	now := ms(tx.Now())
 	_, err := tx.exec(ctx, `INSERT INTO leads (id, batch_id, row_no, name, id_enc, id_bidx, id_mask, phone_enc, phone_bidx, phone_mask, address, reason,
-		deadline, node_id, person_id, room_id, match_kind, confidence, assignee_id, status, cells_enc, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22)`,
+		deadline, node_id, person_id, room_id, match_kind, confidence, assignee_id, status, cells_enc, id_hmac, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $23)`,
 		l.ID, l.BatchID, l.RowNo, l.Name, l.IDEnc, nullStr(l.IDBidx), l.IDMask, l.PhoneEnc, nullStr(l.PhoneBidx), l.PhoneMask, l.Address, l.Reason,
-		l.Deadline, l.NodeID, nullStr(l.PersonID), nullStr(l.RoomID), l.MatchKind, l.Confidence, nullStr(l.AssigneeID), l.Status, l.CellsEnc, now)
+		l.Deadline, l.NodeID, nullStr(l.PersonID), nullStr(l.RoomID), l.MatchKind, l.Confidence, nullStr(l.AssigneeID), l.Status, l.CellsEnc, l.IDHMAC, now)
 	return err
 }
 
@@ -329,8 +331,8 @@ func (s *Store) CurrentHomes(ctx context.Context, personIDs []string) (map[strin
 // CreateBatch stores a batch.
 func (tx *Tx) CreateBatch(ctx context.Context, b *LeadBatch) error {
 	b.ID = orNew(b.ID)
-	_, err := tx.exec(ctx, `INSERT INTO lead_batches (id, node_id, name, source, deadline, layout, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		b.ID, b.NodeID, b.Name, b.Source, b.Deadline, b.Layout, nullStr(b.CreatedBy), ms(tx.Now()))
+	_, err := tx.exec(ctx, `INSERT INTO lead_batches (id, node_id, name, source, deadline, layout, key_id, created_by, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, b.ID, b.NodeID, b.Name, b.Source, b.Deadline, b.Layout, nullStr(b.KeyID), nullStr(b.CreatedBy), ms(tx.Now()))
 	return err
 }
 
@@ -526,4 +528,53 @@ func (s *Store) SelfReportOfLead(ctx context.Context, leadID string) (SelfReport
 	var r SelfReport
 	err := s.queryRow(ctx, `SELECT id, from_place, arrival_date, transport FROM self_reports WHERE lead_id = $1`, leadID).Scan(&r.ID, &r.FromPlace, &r.ArrivalDate, &r.Transport)
 	return r, s.classify(err)
+}
+
+// LeadKey is the key of a sharing agreement for keyed identifiers.
+type LeadKey struct {
+	ID, NodeID, Name string
+	KeyEnc           []byte
+	CreatedAt        time.Time
+}
+
+// CreateLeadKey stores an agreement's key (encrypted by the caller).
+func (tx *Tx) CreateLeadKey(ctx context.Context, k *LeadKey, actorID string) error {
+	k.ID = orNew(k.ID)
+	_, err := tx.exec(ctx, `INSERT INTO lead_keys (id, node_id, name, key_enc, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		k.ID, k.NodeID, k.Name, k.KeyEnc, nullStr(actorID), ms(tx.Now()))
+	return err
+}
+
+// LeadKey loads an agreement's key with its node's path.
+func (s *Store) LeadKey(ctx context.Context, id string) (LeadKey, string, error) {
+	var k LeadKey
+	var path string
+	var at int64
+	err := s.queryRow(ctx, `SELECT k.id, k.node_id, k.name, k.key_enc, k.created_at, n.path FROM lead_keys k JOIN org_nodes n ON n.id = k.node_id WHERE k.id = $1`, id).
+		Scan(&k.ID, &k.NodeID, &k.Name, &k.KeyEnc, &at, &path)
+	k.CreatedAt = time.UnixMilli(at).UTC()
+	return k, path, s.classify(err)
+}
+
+// LivingIDs lists the encrypted identity numbers of the people living now
+// at or below a path (for keyed identifiers, which need the numbers).
+func (s *Store) LivingIDs(ctx context.Context, path string) (map[string][]byte, error) {
+	rows, err := s.query(ctx, `SELECT DISTINCT p.id, p.id_enc FROM persons p JOIN household_members m ON m.person_id = p.id AND (m.until IS NULL OR m.until >= $2)
+		JOIN households h ON h.id = m.household_id AND h.ended_at IS NULL JOIN places r ON r.id = h.room_id
+		JOIN org_nodes n ON n.id = COALESCE(r.grid_id, r.community_id)
+		WHERE n.path LIKE $1 AND p.id_enc IS NOT NULL AND p.id_type = 'resident_id'`, likePrefix(path), s.Today())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][]byte{}
+	for rows.Next() {
+		var id string
+		var enc []byte
+		if err := rows.Scan(&id, &enc); err != nil {
+			return nil, err
+		}
+		out[id] = enc
+	}
+	return out, rows.Err()
 }

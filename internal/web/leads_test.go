@@ -3,6 +3,8 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -15,6 +17,7 @@ import (
 
 	"shequ/internal/access"
 	"shequ/internal/apptest"
+	"shequ/internal/auth"
 	"shequ/internal/leads"
 	"shequ/internal/store"
 )
@@ -251,5 +254,82 @@ func TestLeadTransferAcrossTheTree(t *testing.T) {
 	_, body, _ := apptest.Do(t, official, "GET", e.Server.URL+"/leads/"+lead, nil, nil)
 	if !strings.Contains(body, "转交") || !strings.Contains(body, "住在丰乐社区") {
 		t.Fatalf("the lead's history:\n%s", snippet(body))
+	}
+}
+
+// An upper level's system sends a batch by API naming people by keyed
+// identifiers: residents are matched and routed; for the stranger the
+// community keeps only the identifier; a malformed row is named by index;
+// the results come back by the sender's refs.
+func TestLeadBatchByAPIWithKeyedIdentifiers(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	ctx := context.Background()
+	street, _ := e.App.Store.OrgNodeByCode(ctx, "610402011000")
+	u, err := e.App.Auth.CreateUser(ctx, nil, auth.NewUser{Username: "district-api", DisplayName: "区指挥部系统", Kind: store.KindAPI, Role: access.Official, NodeID: street.ID}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := e.App.Auth.IssueToken(ctx, nil, u.ID, "leads", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, keyB64, err := e.App.Web.Leads.CreateKey(ctx, nil, street.ID, "区指挥部数据共享协议")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := base64.StdEncoding.DecodeString(keyB64)
+	hits, _, _ := e.App.Store.Persons(ctx, store.PersonFilter{Scopes: []string{street.Path}, Limit: 3})
+	body := map[string]any{"node": "610402011000", "name": "区推送", "deadline": e.App.Store.Today(), "key_id": k.ID}
+	var ls []map[string]string
+	for i, h := range hits {
+		id, _ := e.App.Keys.DecryptString(h.IDEnc, "persons.id_number")
+		ls = append(ls, map[string]string{"ref": fmt.Sprintf("D-%d", i), "id_hmac": leads.IDHMAC(key, id)})
+	}
+	stranger := leads.IDHMAC(key, "11010519491231002X")
+	ls = append(ls, map[string]string{"ref": "D-3", "id_hmac": stranger}, map[string]string{"ref": "D-4", "id_hmac": "not-a-keyed-id"})
+	body["leads"] = ls
+	post := func() (int, map[string]any) {
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest("POST", e.Server.URL+"/api/v1/leads/batches", bytes.NewReader(b))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	st, out := post()
+	ps, _ := out["problems"].([]any)
+	if st != 400 || len(ps) != 1 || ps[0].(map[string]any)["index"] != float64(4) {
+		t.Fatalf("a malformed identifier: %d %v", st, out)
+	}
+	body["valid_only"] = true
+	st, out = post()
+	if st != 200 || out["matched"] != float64(3) || out["unmatched"] != float64(1) {
+		t.Fatalf("the batch: %d %v", st, out)
+	}
+	var idEnc []byte
+	var name, mask string
+	store.RawForTest(e.App.Store).QueryRow(`SELECT id_enc, name, id_mask FROM leads WHERE id_hmac = $1`, stranger).Scan(&idEnc, &name, &mask)
+	if idEnc != nil || name != "" || mask != "" {
+		t.Fatal("the community learned something about a stranger")
+	}
+	req, _ := http.NewRequest("GET", e.Server.URL+"/api/v1/leads/batches/"+out["batch_id"].(string)+"/results", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Total, Remaining int
+		Results          []struct{ Ref, Status string }
+	}
+	json.NewDecoder(resp.Body).Decode(&res)
+	resp.Body.Close()
+	if res.Total != 4 || res.Remaining != 4 || res.Results[3].Ref != "D-3" {
+		t.Fatalf("results: %+v", res)
 	}
 }

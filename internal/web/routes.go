@@ -47,6 +47,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /users/{id}/tokens/{tid}/revoke", s.signedIn(s.userRevokeToken))
 
 	mux.HandleFunc("GET /api/v1/whoami", s.signedIn(s.apiWhoami))
+	mux.HandleFunc("POST /api/v1/leads/batches", s.signedIn(s.apiLeadBatch))
+	mux.HandleFunc("GET /api/v1/leads/batches/{id}/results", s.signedIn(s.apiLeadResults))
 	mux.Handle("GET /kiosk/", s.kioskFiles())
 	mux.HandleFunc("GET /ledger/persons/{id}/face", s.signedIn(s.faceEnrolPage))
 	mux.HandleFunc("POST /ledger/persons/{id}/face", s.signedIn(s.faceEnrol))

@@ -5,6 +5,18 @@
 -- community, a grid) and, once matched to the ledger, with the grid worker
 -- of the person's room.
 
+-- Keys of sharing agreements with upper levels: a batch may name people
+-- by HMAC-SHA256 of their identity number under such a key instead of the
+-- number itself (docs/leads.md).
+CREATE TABLE lead_keys (
+	id         TEXT PRIMARY KEY,
+	node_id    TEXT NOT NULL REFERENCES org_nodes(id),
+	name       TEXT NOT NULL,
+	key_enc    BLOB NOT NULL,
+	created_by TEXT,
+	created_at BIGINT NOT NULL
+);
+
 CREATE TABLE lead_batches (
 	id          TEXT PRIMARY KEY,
 	node_id     TEXT NOT NULL REFERENCES org_nodes(id),  -- where it arrived
@@ -12,6 +24,7 @@ CREATE TABLE lead_batches (
 	source      TEXT NOT NULL,                           -- import, api, selfreport
 	deadline    TEXT NOT NULL,
 	layout      TEXT NOT NULL DEFAULT '',                -- the sender's columns, for the report back
+	key_id      TEXT REFERENCES lead_keys(id),           -- the agreement its keyed identifiers use
 	created_by  TEXT,
 	created_at  BIGINT NOT NULL
 );
@@ -27,6 +40,7 @@ CREATE TABLE leads (
 	phone_enc    BLOB,
 	phone_bidx   TEXT,
 	phone_mask   TEXT NOT NULL DEFAULT '',
+	id_hmac      TEXT NOT NULL DEFAULT '',                 -- a keyed identifier instead of the number (docs/leads.md)
 	address      TEXT NOT NULL DEFAULT '',
 	reason       TEXT NOT NULL DEFAULT '',
 	deadline     TEXT NOT NULL,
