@@ -17,7 +17,7 @@ import (
 type BatchInput struct {
 	NodeID    string
 	Name      string
-	Deadline  string // YYYY-MM-DD: when every lead must be verified (a row may set its own)
+	Deadline  string     // YYYY-MM-DD: when every lead must be verified (a row may set its own)
 	Source    string     // import or api
 	File      []byte     // a sheet or CSV
 	Table     [][]string // or the rows themselves, a header first (the API)
