@@ -161,7 +161,15 @@ func (s *Server) lead(w http.ResponseWriter, r *http.Request) {
 			address = a
 		}
 	}
-	s.render(w, r, "lead", map[string]any{"L": l, "Events": events, "Assignee": assignee, "Address": address,
+	var workers []store.User
+	if ids, err := s.Store.GridWorkers(r.Context(), l.NodeID); err == nil {
+		for _, id := range ids {
+			if u, err := s.Store.User(r.Context(), id); err == nil {
+				workers = append(workers, u)
+			}
+		}
+	}
+	s.render(w, r, "lead", map[string]any{"L": l, "Events": events, "Assignee": assignee, "Address": address, "Workers": workers,
 		"CanVerify": l.Status != "verified" && (p.UserID == l.AssigneeID || p.Can(access.LeadVerify, path) || p.Can(access.LeadManage, path)),
 		"CanManage": l.Status != "verified" && p.Can(access.LeadManage, path), "Outcomes": leads.Outcomes, "Measures": leads.Measures,
 		"Error": r.URL.Query().Get("error")})
@@ -189,6 +197,8 @@ func (s *Server) leadAction(w http.ResponseWriter, r *http.Request) {
 		} else {
 			err = s.Leads.Transfer(ctx, p, id, to.ID, r.FormValue("reason"))
 		}
+	case "reassign":
+		err = s.Leads.Reassign(ctx, p, id, r.FormValue("user"))
 	case "match":
 		var person string
 		if person, err = s.personByIDNumber(r, r.FormValue("id_number")); err == nil {
@@ -267,4 +277,21 @@ func (s *Server) leadExport(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Audit.Record(r.Context(), s.Store, &store.AuditEntry{ActorID: rq.p.UserID, ActorName: rq.p.Name, Action: "export.leads",
 		TargetType: "lead_batch", TargetID: b.ID, NodeID: node, IP: rq.ip, Detail: audit.Detail("rows", len(rows))})
+}
+
+// leadKeyCreate makes a sharing agreement's key and shows it once.
+func (s *Server) leadKeyCreate(w http.ResponseWriter, r *http.Request) {
+	rq := reqOf(r)
+	k, key, err := s.Leads.CreateKey(r.Context(), rq.p, r.PostFormValue("node"), r.PostFormValue("name"))
+	if errs.Is(err, errs.Forbidden) {
+		s.deny(w, r, "lead.manage", "org_node", r.PostFormValue("node"), r.PostFormValue("node"))
+		return
+	}
+	if err != nil {
+		s.leadsImportFailed(w, r, err, nil)
+		return
+	}
+	s.Audit.Record(r.Context(), s.Store, &store.AuditEntry{ActorID: rq.p.UserID, ActorName: rq.p.Name, Action: "lead.key_created",
+		TargetType: "lead_key", TargetID: k.ID, NodeID: k.NodeID, IP: rq.ip})
+	s.render(w, r, "lead_key", map[string]any{"K": k, "Key": key})
 }

@@ -333,3 +333,22 @@ func TestLeadBatchByAPIWithKeyedIdentifiers(t *testing.T) {
 		t.Fatalf("results: %+v", res)
 	}
 }
+
+// An agreement key is made on the leads page, shown once, and audited.
+func TestLeadKeyShownOnce(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	var street string
+	store.RawForTest(e.App.Store).QueryRow(`SELECT id FROM org_nodes WHERE code = '610402011000'`).Scan(&street)
+	st, body, _ := apptest.Do(t, e.Login(t, access.Official), "POST", e.Server.URL+"/leads/keys", url.Values{"node": {street}, "name": {"区指挥部协议"}}, nil)
+	if st != 200 || !strings.Contains(body, `id="key"`) || !strings.Contains(body, "只显示这一次") {
+		t.Fatalf("key page: %d\n%s", st, snippet(body))
+	}
+	var n int
+	store.RawForTest(e.App.Store).QueryRow(`SELECT count(*) FROM audit_log WHERE action = 'lead.key_created'`).Scan(&n)
+	if n != 1 {
+		t.Fatal("the key's creation is not audited")
+	}
+	if st, _, _ := apptest.Do(t, e.Login(t, access.Grid), "POST", e.Server.URL+"/leads/keys", url.Values{"node": {street}, "name": {"x"}}, nil); st != 403 {
+		t.Fatalf("a grid worker made a key: %d", st)
+	}
+}

@@ -98,6 +98,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /report/{ref}", s.reportReceipt)
 	mux.HandleFunc("GET /leads", s.signedIn(s.leadsHome))
 	mux.HandleFunc("POST /leads/batches", s.signedIn(s.leadsImport))
+	mux.HandleFunc("POST /leads/keys", s.signedIn(s.leadKeyCreate))
 	mux.HandleFunc("GET /leads/batches/{id}", s.signedIn(s.leadBatch))
 	mux.HandleFunc("GET /leads/batches/{id}/report.xlsx", s.signedIn(s.leadExport))
 	mux.HandleFunc("GET /leads/{id}", s.signedIn(s.lead))
