@@ -157,6 +157,8 @@ type demo struct {
 	URL     string             // base URL, e.g. http://127.0.0.1:41234
 	Logins  map[string]account // role -> login
 	Devices map[string]string  // gate code -> device token
+	// SelfReport is the public self-report form the demo prints.
+	SelfReport string
 	DB, Key string             // the demo's database and key file
 	out     *lockedBuffer      // stdout and stderr of the process
 	cmd     *exec.Cmd
@@ -169,6 +171,7 @@ var (
 	urlLine    = regexp.MustCompile(`^url:\s+(http://\S+)\s*$`)
 	loginLine  = regexp.MustCompile(`^login:\s+(\S+)\s+(\S+)\s+(\S+)(?:\s+.*)?$`)
 	deviceLine = regexp.MustCompile(`^device:\s+(\S+)\s+(\S+)$`)
+	reportLine = regexp.MustCompile(`^selfreport:\s+(\S+)$`)
 	dbLine     = regexp.MustCompile(`^# demo database (\S+) \(key (\S+)\)`)
 )
 
@@ -214,6 +217,9 @@ func startDemo(t *testing.T) *demo {
 		if d.URL == "" {
 			m = append(m, "url")
 		}
+		if d.SelfReport == "" {
+			m = append(m, "selfreport")
+		}
 		for _, r := range demoRoles {
 			if _, ok := d.Logins[r]; !ok {
 				m = append(m, "login "+r)
@@ -246,6 +252,8 @@ func startDemo(t *testing.T) *demo {
 				d.Logins[m[1]] = account{Username: m[2], Password: m[3]}
 			} else if m := deviceLine.FindStringSubmatch(trimmed); m != nil {
 				d.Devices[m[1]] = m[2]
+			} else if m := reportLine.FindStringSubmatch(trimmed); m != nil {
+				d.SelfReport = m[1]
 			} else if m := dbLine.FindStringSubmatch(trimmed); m != nil {
 				d.DB, d.Key = m[1], m[2]
 			}
