@@ -159,9 +159,9 @@ type demo struct {
 	Devices map[string]string  // gate code -> device token
 	// SelfReport is the public self-report form the demo prints.
 	SelfReport string
-	DB, Key string             // the demo's database and key file
-	out     *lockedBuffer      // stdout and stderr of the process
-	cmd     *exec.Cmd
+	DB, Key    string        // the demo's database and key file
+	out        *lockedBuffer // stdout and stderr of the process
+	cmd        *exec.Cmd
 }
 
 // Output returns what the demo printed so far.
