@@ -230,6 +230,11 @@ func (a *App) jobs(ctx context.Context) {
 		if err := a.Housekeeping(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Error("housekeeping", "err", err.Error())
 		}
+		if workers, leads, err := a.Web.Leads.RemindOverdue(ctx, nil, "", "", a.notify); err != nil && ctx.Err() == nil {
+			a.Log.Error("reminding overdue leads", "err", err.Error())
+		} else if leads > 0 {
+			a.Log.Info("reminded workers of overdue leads", "workers", workers, "leads", leads)
+		}
 		if n, err := a.PurgePasses(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Error("purging pass records", "err", err.Error())
 		} else if n > 0 {
@@ -241,6 +246,12 @@ func (a *App) jobs(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// notify sends a reminder to a staff member's phone when possible.
+func (a *App) notify(ctx context.Context, u store.User, text string) error {
+	_, err := a.Auth.NotifyUser(ctx, u, text)
+	return err
 }
 
 // Housekeeping purges expired sessions, codes, old login failures and

@@ -3,6 +3,7 @@ package leads
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"shequ/internal/access"
@@ -238,3 +239,58 @@ func (s *Service) worker(ctx context.Context, gridID string) string {
 	}
 	return ""
 }
+
+// Notify tells a worker something (an SMS gateway; the log by default).
+type Notify func(ctx context.Context, user store.User, text string) error
+
+// RemindOverdue reminds the workers of overdue leads at or below a node
+// (of one batch, or all with batchID ""), once a day per lead: each worker
+// gets one message with their count, and each lead a "reminded" line in
+// its history. It returns how many workers and leads were reminded.
+func (s *Service) RemindOverdue(ctx context.Context, p *access.Principal, batchID, nodeID string, notify Notify) (int, int, error) {
+	path := ""
+	if nodeID != "" {
+		node, err := s.Store.OrgNode(ctx, nodeID)
+		if err != nil {
+			return 0, 0, err
+		}
+		path = node.Path
+	}
+	if p != nil && !p.Can(access.LeadManage, path) {
+		return 0, 0, errs.E(errs.Forbidden, "err.forbidden")
+	}
+	today := s.Store.Today()
+	overdue, err := s.Store.OverdueLeads(ctx, batchID, path, today)
+	if err != nil {
+		return 0, 0, err
+	}
+	byWorker := map[string]int{}
+	actor, actorName := "", "system"
+	if p != nil {
+		actor, actorName = p.UserID, p.Name
+	}
+	err = s.Store.Write(ctx, func(tx *store.Tx) error {
+		for _, l := range overdue {
+			byWorker[l.AssigneeID]++
+			if err := tx.LeadEvent(ctx, l.ID, actor, actorName, "reminded", today); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	for id, n := range byWorker {
+		u, err := s.Store.User(ctx, id)
+		if err != nil {
+			continue
+		}
+		if err := notify(ctx, u, "您有 "+itoa(n)+" 条线索已超过核查时限，请尽快核查并反馈。"); err != nil {
+			return len(byWorker), len(overdue), err
+		}
+	}
+	return len(byWorker), len(overdue), nil
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -578,3 +578,13 @@ func (s *Store) LivingIDs(ctx context.Context, path string) (map[string][]byte, 
 	}
 	return out, rows.Err()
 }
+
+// OverdueLeads lists the assigned, unverified leads past their deadline
+// at or below a path (of one batch, or of all when batchID is ""), not
+// yet reminded on day today.
+func (s *Store) OverdueLeads(ctx context.Context, batchID, path, today string) ([]Lead, error) {
+	return s.leadList(ctx, `SELECT `+leadCols+` FROM leads l JOIN org_nodes n ON n.id = l.node_id
+		WHERE l.status = 'assigned' AND l.deadline < $1 AND n.path LIKE $2 AND ($3 = '' OR l.batch_id = $3)
+		AND NOT EXISTS (SELECT 1 FROM lead_events e WHERE e.lead_id = l.id AND e.action = 'reminded' AND e.detail = $1)
+		ORDER BY l.assignee_id, l.deadline`, today, likePrefix(path), batchID)
+}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -294,4 +295,23 @@ func (s *Server) leadKeyCreate(w http.ResponseWriter, r *http.Request) {
 	s.Audit.Record(r.Context(), s.Store, &store.AuditEntry{ActorID: rq.p.UserID, ActorName: rq.p.Name, Action: "lead.key_created",
 		TargetType: "lead_key", TargetID: k.ID, NodeID: k.NodeID, IP: rq.ip})
 	s.render(w, r, "lead_key", map[string]any{"K": k, "Key": key})
+}
+
+// leadRemind reminds the workers of a batch's overdue leads below a node.
+func (s *Server) leadRemind(w http.ResponseWriter, r *http.Request) {
+	node := r.FormValue("node")
+	workers, n, err := s.Leads.RemindOverdue(r.Context(), reqOf(r).p, r.PathValue("id"), node, func(ctx context.Context, u store.User, text string) error {
+		_, err := s.Auth.NotifyUser(ctx, u, text)
+		return err
+	})
+	if errs.Is(err, errs.Forbidden) {
+		s.deny(w, r, "lead.manage", "lead_batch", r.PathValue("id"), node)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	msg := reqOf(r).pr.T("lead.reminded", n, workers)
+	http.Redirect(w, r, "/leads/batches/"+r.PathValue("id")+"?node="+url.QueryEscape(node)+"&error="+url.QueryEscape(msg), http.StatusSeeOther)
 }

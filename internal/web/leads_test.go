@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -122,6 +123,20 @@ func TestLeadBatchClearsToZero(t *testing.T) {
 	_, body, _ = apptest.Do(t, official, "GET", e.Server.URL+loc, nil, nil)
 	if !strings.Contains(body, `data-remaining="1000"`) || !strings.Contains(body, "丰乐社区") || !strings.Contains(body, "和园社区") {
 		t.Fatalf("the street's board:\n%s", snippet(body))
+	}
+	// Past the deadline the board counts them overdue, and one press reminds
+	// their workers, once a day.
+	e.Clock.Advance(72 * time.Hour)
+	official = e.Login(t, access.Official) // the sessions lapsed meanwhile
+	_, body, _ = apptest.Do(t, official, "GET", e.Server.URL+loc, nil, nil)
+	if !strings.Contains(body, `id="remind"`) {
+		t.Fatalf("no reminder button on an overdue board:\n%s", snippet(body))
+	}
+	for i, want := range []int{990, 990} {
+		st, _, _ := apptest.Do(t, official, "POST", e.Server.URL+"/leads/batches/"+batch+"/remind", url.Values{"node": {street}}, nil)
+		if got := count(`SELECT count(*) FROM lead_events e JOIN leads l ON l.id = e.lead_id WHERE l.batch_id = $1 AND e.action = 'reminded'`, batch); st != 303 || got != want {
+			t.Fatalf("reminder %d: %d, %d reminded", i+1, st, got)
+		}
 	}
 	// The grid worker verifies one of theirs in the browser, with a photo,
 	// and puts the person under home quarantine.

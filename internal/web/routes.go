@@ -101,6 +101,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /leads/keys", s.signedIn(s.leadKeyCreate))
 	mux.HandleFunc("GET /leads/batches/{id}", s.signedIn(s.leadBatch))
 	mux.HandleFunc("GET /leads/batches/{id}/report.xlsx", s.signedIn(s.leadExport))
+	mux.HandleFunc("POST /leads/batches/{id}/remind", s.signedIn(s.leadRemind))
 	mux.HandleFunc("GET /leads/{id}", s.signedIn(s.lead))
 	mux.HandleFunc("POST /leads/{id}/{what}", s.signedIn(s.leadAction))
 	mux.HandleFunc("GET /leads/codes", s.signedIn(s.reportCodes))
