@@ -107,6 +107,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /leads/codes", s.signedIn(s.reportCodes))
 	mux.HandleFunc("POST /leads/codes", s.signedIn(s.reportCodeCreate))
 	mux.HandleFunc("GET /leads/codes/{id}/poster", s.signedIn(s.reportPoster))
+	mux.HandleFunc("GET /leads/codes/{id}/poster.png", s.signedIn(s.reportPosterPNG))
 
 	mux.HandleFunc("GET /audit", s.signedIn(s.auditPage))
 

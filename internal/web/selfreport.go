@@ -1,13 +1,17 @@
 package web
 
 import (
+	"bytes"
 	"html/template"
 	"net/http"
 	"net/url"
 
+	"github.com/skip2/go-qrcode"
+
 	"shequ/internal/access"
 	"shequ/internal/errs"
 	"shequ/internal/leads"
+	"shequ/internal/poster"
 	"shequ/internal/store"
 )
 
@@ -164,29 +168,63 @@ func (s *Server) reportCodeCreate(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }
 
-// reportPoster is a code's A4 poster: community, instructions, QR code.
-func (s *Server) reportPoster(w http.ResponseWriter, r *http.Request) {
+// posterOf loads a code the principal manages, with its community and
+// public link, for its poster.
+func (s *Server) posterOf(w http.ResponseWriter, r *http.Request) (store.ReportCode, store.OrgNode, string, bool) {
 	code, path, err := s.Store.ReportCode(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
-		return
+		return code, store.OrgNode{}, "", false
 	}
 	if !reqOf(r).p.Can(access.LeadManage, path) {
 		s.deny(w, r, "lead.manage", "report_code", code.ID, code.CommunityID)
-		return
+		return code, store.OrgNode{}, "", false
 	}
 	comm, err := s.Store.OrgNode(r.Context(), code.CommunityID)
 	if err != nil {
 		s.fail(w, r, err)
+		return code, comm, "", false
+	}
+	return code, comm, s.publicURL(r) + "/r/" + s.Leads.Token(code), true
+}
+
+// reportPoster is a code's A4 poster: community, instructions, QR code.
+func (s *Server) reportPoster(w http.ResponseWriter, r *http.Request) {
+	code, comm, link, ok := s.posterOf(w, r)
+	if !ok {
 		return
 	}
-	link := s.publicURL(r) + "/r/" + s.Leads.Token(code)
 	qr, err := qrDataURL(link)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	s.render(w, r, "report_poster", map[string]any{"Code": code, "Community": comm, "QR": template.URL(qr), "URL": link})
+}
+
+// reportPosterPNG is the same poster as a PNG image (A4 at 150 dpi), for
+// chat groups and print shops.
+func (s *Server) reportPosterPNG(w http.ResponseWriter, r *http.Request) {
+	code, comm, link, ok := s.posterOf(w, r)
+	if !ok {
+		return
+	}
+	q, err := qrcode.New(link, qrcode.Medium)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	pr := reqOf(r).pr
+	var buf bytes.Buffer
+	if err := poster.PNG(&buf, poster.Poster{Community: comm.Name, Title: pr.T("report.poster_title"), Lead: pr.T("report.poster_lead"),
+		Steps: []string{pr.T("report.step1"), pr.T("report.step2"), pr.T("report.step3")}, Place: pr.T("report.place") + "：" + code.Place,
+		URL: link, QR: q.Image(720)}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Content-Disposition", `inline; filename="poster.png"`)
+	w.Write(buf.Bytes())
 }
 
 // publicURL is the address residents reach this server at: the configured

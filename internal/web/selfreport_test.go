@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -11,9 +12,11 @@ import (
 	"sync"
 	"testing"
 
+	"shequ/internal/access"
 	"shequ/internal/apptest"
 	"shequ/internal/store"
 	"shequ/internal/synth"
+	"shequ/internal/testutil"
 )
 
 // villageReportCode makes a self-report code for the village's south gate.
@@ -210,5 +213,47 @@ func TestSixHundredSelfReportsAtOnce(t *testing.T) {
 		WHERE c.place = '测试报备点' AND NOT EXISTS (SELECT 1 FROM role_assignments a WHERE a.node_id = p.grid_id AND a.user_id = l.assignee_id AND a.role = 'grid')`).Scan(&misplaced)
 	if reports != 600 || leads != 600 || misplaced != 0 {
 		t.Fatalf("%d reports, %d leads, %d with the wrong grid worker", reports, leads, misplaced)
+	}
+}
+
+// A code's poster prints as a page and downloads as an A4 PNG.
+func TestReportPoster(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	staff := e.Login(t, access.Staff)
+	var code string
+	store.RawForTest(e.App.Store).QueryRow(`SELECT c.id FROM report_codes c JOIN org_nodes n ON n.id = c.community_id WHERE n.code = '610402011002' LIMIT 1`).Scan(&code)
+	st, body, _ := apptest.Do(t, staff, "GET", e.Server.URL+"/leads/codes/"+code+"/poster", nil, nil)
+	if st != 200 || !strings.Contains(body, "返乡人员请扫码报备") || !strings.Contains(body, "data:image/png;base64,") || !strings.Contains(body, "/r/"+code+".") {
+		t.Fatalf("poster page: %d\n%s", st, snippet(body))
+	}
+	resp, err := staff.Get(e.Server.URL + "/leads/codes/" + code + "/poster.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == 503 {
+		testutil.SkipOrFail(t, "no Chinese font for the PNG poster (apt-get install fonts-wqy-microhei)")
+	}
+	img, err := png.Decode(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("poster.png: %d %v", resp.StatusCode, err)
+	}
+	if b := img.Bounds(); b.Dx() != 1240 || b.Dy() != 1754 {
+		t.Fatalf("poster.png is %v, want A4 at 150 dpi", b)
+	}
+	dark := 0
+	for y := 200; y < 400; y += 2 {
+		for x := 100; x < 1140; x += 2 {
+			if r, g, b, _ := img.At(x, y).RGBA(); r+g+b < 3*0x8000 {
+				dark++
+			}
+		}
+	}
+	if dark < 200 {
+		t.Fatalf("the poster's title area is blank (%d dark pixels)", dark)
+	}
+	// A grid worker does not manage codes.
+	if st, _, _ := apptest.Do(t, e.Login(t, access.Grid), "GET", e.Server.URL+"/leads/codes/"+code+"/poster.png", nil, nil); st != 403 {
+		t.Fatalf("a grid worker's poster: %d", st)
 	}
 }
