@@ -145,8 +145,12 @@ func (a *App) init(ctx context.Context) error {
 	if err := a.Gates.Start(ctx); err != nil {
 		return err
 	}
-	a.Web = &web.Server{Store: s, Auth: a.Auth, Audit: a.Audit, Keys: keys, Ledger: a.Ledger, Imports: ledger.NewImports(a.Ledger), Gates: a.Gates, Grid: &gridwork.Service{Store: s, Keys: keys, Ledger: a.Ledger},
-		Leads: &leads.Service{Store: s, Keys: keys, Ledger: a.Ledger}, Cat: locale.MustLoad(), Cfg: a.Cfg,
+	reports := &leads.Service{Store: s, Keys: keys, Ledger: a.Ledger}
+	if a.Cfg.ReportOTP {
+		reports.Codes = a.Auth
+	}
+	a.Web = &web.Server{Store: s, Auth: a.Auth, Audit: a.Audit, Keys: keys, Ledger: a.Ledger, Imports: ledger.NewImports(a.Ledger), Gates: a.Gates,
+		Grid: &gridwork.Service{Store: s, Keys: keys, Ledger: a.Ledger}, Leads: reports, Cat: locale.MustLoad(), Cfg: a.Cfg,
 		Log: a.Log, Version: Version}
 	return nil
 }

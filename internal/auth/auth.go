@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -233,6 +234,31 @@ func (a *Service) Principal(ctx context.Context, u store.User) (*access.Principa
 		p.Assignments = append(p.Assignments, access.Assignment{Role: access.Role(x.Role), NodeID: x.NodeID, NodePath: x.NodePath})
 	}
 	return p, nil
+}
+
+// SendPhoneCode sends a one-time code to a phone for a purpose other than
+// logging in (a self-report), keyed apart from login codes.
+func (a *Service) SendPhoneCode(ctx context.Context, purpose, phone string) error {
+	key := purpose + ":" + a.Keys.BlindIndex(phone, "phone")
+	code := fmt.Sprintf("%06d", randInt(1000000))
+	if err := a.Store.Write(ctx, func(tx *store.Tx) error {
+		return tx.PutOTP(ctx, key, HashToken(key+code), a.Store.Now().Add(otpTTL))
+	}); err != nil {
+		return err
+	}
+	return a.Sender.SendCode(ctx, phone, code)
+}
+
+// CheckPhoneCode takes a code sent by SendPhoneCode (once; five tries).
+func (a *Service) CheckPhoneCode(ctx context.Context, purpose, phone, code string) (bool, error) {
+	key := purpose + ":" + a.Keys.BlindIndex(phone, "phone")
+	var ok bool
+	err := a.Store.Write(ctx, func(tx *store.Tx) error {
+		var err error
+		ok, err = tx.TakeOTP(ctx, key, HashToken(key+strings.TrimSpace(code)), otpAttempts)
+		return err
+	})
+	return ok, err
 }
 
 // SendOTP sends a resident a login code. It answers the same whether or not

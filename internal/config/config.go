@@ -44,6 +44,9 @@ type Config struct {
 	// TrustProxy makes X-Forwarded-For / X-Forwarded-Proto count (behind a
 	// reverse proxy only).
 	TrustProxy bool
+	// ReportOTP makes the public self-report form ask for a one-time code
+	// sent to the reporter's phone.
+	ReportOTP bool
 }
 
 // Default returns the settings used when nothing is given.
@@ -105,6 +108,14 @@ var settings = []setting{
 			return fmt.Errorf("a duration of at least 24h, not %q", v)
 		}
 		c.PassRetention = d
+		return nil
+	}},
+	{"SHEQU_REPORT_OTP", "report-otp", "the self-report form asks for a code sent to the phone (true/false)", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("true or false, not %q", v)
+		}
+		c.ReportOTP = b
 		return nil
 	}},
 	{"SHEQU_KIOSK_DIR", "kiosk-dir", "folder of the gate kiosk page and its face library (npm ci there)", func(c *Config, v string) error { c.KioskDir = v; return nil }},

@@ -28,6 +28,9 @@ type Service struct {
 	// Limits of the public form: submissions per address a minute, and per
 	// phone an hour (0: the defaults).
 	PerAddress, PerPhone int
+	// Codes, when set, makes the form ask for a one-time code sent to the
+	// reporter's phone.
+	Codes PhoneCodes
 
 	limits limiter
 }
@@ -110,9 +113,37 @@ func (s *Service) CreateCode(ctx context.Context, p *access.Principal, community
 // Token is the token of a stored code (for its poster).
 func (s *Service) Token(c store.ReportCode) string { return s.token(c.ID) }
 
+// PhoneCodes sends and checks one-time codes (auth.Service).
+type PhoneCodes interface {
+	SendPhoneCode(ctx context.Context, purpose, phone string) error
+	CheckPhoneCode(ctx context.Context, purpose, phone, code string) (bool, error)
+}
+
+// SendCode sends the one-time code of the form to a phone, within the
+// same limits as the reports.
+func (s *Service) SendCode(ctx context.Context, token, rawPhone, ip string) error {
+	if _, err := s.codeOf(ctx, token); err != nil {
+		return err
+	}
+	if s.Codes == nil {
+		return errs.E(errs.NotFound, "err.not_found")
+	}
+	phone, err := pii.NormalizePhone(rawPhone)
+	if err != nil {
+		return errs.E(errs.Invalid, "err.phone_invalid").OnField("phone")
+	}
+	now := s.Store.Now()
+	if !s.limits.allow("ip:"+ip, orDefault(s.PerAddress, DefaultPerAddress), time.Minute, now) ||
+		!s.limits.allow("code:"+s.Keys.BlindIndex(phone, "phone"), orDefault(s.PerPhone, DefaultPerPhone), time.Hour, now) {
+		return errs.E(errs.TooMany, "err.report.too_many")
+	}
+	return s.Codes.SendPhoneCode(ctx, "report", phone)
+}
+
 // ReportInput is the public form.
 type ReportInput struct {
 	Name, IDNumber, Phone, FromPlace, ArrivalDate, RoomID, Transport, Health string
+	Code                                                                     string // the one-time code, when the form asks for one
 	Consent                                                                  bool
 	IP                                                                       string
 }
@@ -143,6 +174,14 @@ func (s *Service) Submit(ctx context.Context, token string, in ReportInput) (Rec
 	}
 	if !s.limits.allow("phone:"+r.PhoneBidx, orDefault(s.PerPhone, DefaultPerPhone), time.Hour, now) {
 		return Receipt{}, errs.E(errs.TooMany, "err.report.too_many")
+	}
+	if s.Codes != nil {
+		phone, _ := pii.NormalizePhone(in.Phone)
+		if ok, err := s.Codes.CheckPhoneCode(ctx, "report", phone, in.Code); err != nil {
+			return Receipt{}, err
+		} else if !ok {
+			return Receipt{}, errs.E(errs.Invalid, "err.report.code_wrong").OnField("code")
+		}
 	}
 	var merged bool
 	for attempt := 0; attempt < 2; attempt++ { // a twin submission racing this one: the second try merges

@@ -95,6 +95,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /r/{token}", s.reportForm)
 	mux.HandleFunc("POST /r/{token}", s.reportSubmit)
 	mux.HandleFunc("GET /r/{token}/rooms", s.reportRooms)
+	mux.HandleFunc("POST /r/{token}/code", s.reportCode)
 	mux.HandleFunc("GET /report/{ref}", s.reportReceipt)
 	mux.HandleFunc("GET /leads", s.signedIn(s.leadsHome))
 	mux.HandleFunc("POST /leads/batches", s.signedIn(s.leadsImport))

@@ -33,7 +33,7 @@ func (s *Server) renderReportForm(w http.ResponseWriter, r *http.Request, formEr
 		s.fail(w, r, err)
 		return
 	}
-	data := map[string]any{"Code": code, "Community": comm, "Token": r.PathValue("token"), "Buildings": buildings, "Today": s.Store.Today(),
+	data := map[string]any{"Code": code, "Community": comm, "Token": r.PathValue("token"), "Buildings": buildings, "Today": s.Store.Today(), "OTP": s.Leads.Codes != nil,
 		"Transports": leads.Transports, "Healths": leads.Healths, "Form": r.PostForm}
 	if formErr != nil {
 		data["Error"] = message(reqOf(r), formErr)
@@ -91,7 +91,7 @@ func (s *Server) reportSubmit(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	rec, err := s.Leads.Submit(r.Context(), r.PathValue("token"), leads.ReportInput{Name: f.Get("name"), IDNumber: f.Get("id_number"), Phone: f.Get("phone"),
 		FromPlace: f.Get("from_place"), ArrivalDate: f.Get("arrival_date"), RoomID: f.Get("room"), Transport: f.Get("transport"), Health: f.Get("health"),
-		Consent: f.Get("consent") == "yes", IP: reqOf(r).ip})
+		Code: f.Get("code"), Consent: f.Get("consent") == "yes", IP: reqOf(r).ip})
 	switch {
 	case errs.Is(err, errs.NotFound):
 		s.reportCodeInvalid(w, r, err)
@@ -108,6 +108,16 @@ func (s *Server) reportSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 		http.Redirect(w, r, "/report/"+url.PathEscape(rec.Ref)+"?"+q.Encode(), http.StatusSeeOther)
 	}
+}
+
+// reportCode sends the form's one-time code to the phone typed in.
+func (s *Server) reportCode(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	if err := s.Leads.SendCode(r.Context(), r.PathValue("token"), r.FormValue("phone"), reqOf(r).ip); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"sent": true})
 }
 
 func (s *Server) reportReceipt(w http.ResponseWriter, r *http.Request) {

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -255,5 +256,33 @@ func TestReportPoster(t *testing.T) {
 	// A grid worker does not manage codes.
 	if st, _, _ := apptest.Do(t, e.Login(t, access.Grid), "GET", e.Server.URL+"/leads/codes/"+code+"/poster.png", nil, nil); st != 403 {
 		t.Fatalf("a grid worker's poster: %d", st)
+	}
+}
+
+// With the optional SMS code on, the form asks for the code sent to the
+// phone and refuses a report without it or with a wrong one.
+func TestSelfReportWithSMSCode(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	e.App.Web.Leads.Codes = e.App.Auth
+	token := villageReportCode(t, e)
+	rooms := villageRooms(t, e)
+	if _, body, _ := apptest.Do(t, e.Client(), "GET", e.Server.URL+"/r/"+token, nil, nil); !strings.Contains(body, `name="code"`) {
+		t.Fatalf("the form does not ask for the code:\n%s", snippet(body))
+	}
+	sp := synth.NewPerson(rand.New(rand.NewPCG(3, 3)), synth.Profile{MinAge: 20, MaxAge: 60})
+	if st, _, _ := apptest.Do(t, e.Client(), "POST", e.Server.URL+"/r/"+token+"/code", url.Values{"phone": {sp.Phone}}, map[string]string{"Accept": "application/json"}); st != 200 {
+		t.Fatalf("send code: %d", st)
+	}
+	m := regexp.MustCompile(`"code":"(\d{6})"`).FindStringSubmatch(e.LogText())
+	if m == nil {
+		t.Fatalf("no code in the log:\n%s", e.LogText())
+	}
+	form := reportForm(sp, rooms[0], e.App.Store.Today())
+	if st, _, body := postReport(t, e, token, form, "203.0.113.7"); st != 400 || !strings.Contains(body, `data-field="code"`) {
+		t.Fatalf("without the code: %d", st)
+	}
+	form.Set("code", m[1])
+	if st, _, _ := postReport(t, e, token, form, "203.0.113.7"); st != 303 {
+		t.Fatalf("with the code: %d", st)
 	}
 }

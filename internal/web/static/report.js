@@ -28,6 +28,20 @@
       fill(room, items.filter((i) => i.kind === 'room'), '—');
     }
   });
+  const send = document.getElementById('send-code');
+  if (send) {
+    send.addEventListener('click', async () => {
+      const status = document.getElementById('code-status');
+      const body = new URLSearchParams({ phone: form.phone.value });
+      const res = await fetch(send.dataset.url, { method: 'POST', body, headers: { Accept: 'application/json' } });
+      const data = await res.json().catch(() => ({}));
+      status.textContent = res.ok ? send.dataset.sent || '✓' : (data.error && data.error.message) || res.status;
+      if (res.ok) {
+        send.disabled = true;
+        setTimeout(() => { send.disabled = false; }, 60000);
+      }
+    });
+  }
   unit.addEventListener('change', async () => {
     fill(room, unit.value ? (await load(unit.value)).filter((i) => i.kind === 'room') : [], '—');
   });
