@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"shequ/internal/audit"
@@ -85,4 +86,25 @@ func (s *Server) deny(w http.ResponseWriter, r *http.Request, action, targetType
 func wantsJSON(r *http.Request) bool {
 	return strings.HasPrefix(r.URL.Path, "/api/") || strings.Contains(r.Header.Get("Accept"), "application/json") &&
 		!strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// formDone sends a form back to its page (path with its query, and an
+// optional #anchor): with the translated error in the query when the
+// input was refused; a fault gets the error page instead.
+func (s *Server) formDone(w http.ResponseWriter, r *http.Request, path, anchor string, err error) {
+	if err != nil {
+		if _, ok := errs.As(err); !ok {
+			s.fail(w, r, err)
+			return
+		}
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		path += sep + "error=" + url.QueryEscape(message(reqOf(r), err))
+	}
+	if anchor != "" {
+		path += "#" + anchor
+	}
+	http.Redirect(w, r, path, http.StatusSeeOther)
 }

@@ -140,19 +140,11 @@ func (s *Server) gridManagePost(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errNotFound)
 		return
 	}
-	back := url.Values{"community": {comm.ID}}
 	if errs.Is(err, errs.Forbidden) {
 		s.deny(w, r, "grid.manage", "org_node", comm.ID, comm.ID)
 		return
 	}
-	if err != nil {
-		if _, ok := errs.As(err); !ok {
-			s.fail(w, r, err)
-			return
-		}
-		back.Set("error", message(reqOf(r), err))
-	}
-	http.Redirect(w, r, "/grid/manage?"+back.Encode()+"#"+r.PathValue("what"), http.StatusSeeOther)
+	s.formDone(w, r, "/grid/manage?community="+url.QueryEscape(comm.ID), r.PathValue("what"), err)
 }
 
 // personByIDNumber finds a person by a typed identity number.

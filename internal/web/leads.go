@@ -213,15 +213,7 @@ func (s *Server) leadAction(w http.ResponseWriter, r *http.Request) {
 		s.deny(w, r, "lead."+r.PathValue("what"), "lead", id, "")
 		return
 	}
-	back := "/leads/" + id
-	if err != nil {
-		if _, ok := errs.As(err); !ok {
-			s.fail(w, r, err)
-			return
-		}
-		back += "?error=" + url.QueryEscape(message(reqOf(r), err))
-	}
-	http.Redirect(w, r, back, http.StatusSeeOther)
+	s.formDone(w, r, "/leads/"+id, "", err)
 }
 
 // leadExport reports a batch back up in the sender's layout: their columns

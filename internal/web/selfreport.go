@@ -167,15 +167,7 @@ func (s *Server) reportCodeCreate(w http.ResponseWriter, r *http.Request) {
 		s.deny(w, r, "lead.manage", "org_node", r.PostFormValue("community"), r.PostFormValue("community"))
 		return
 	}
-	back := "/leads/codes"
-	if err != nil {
-		if _, ok := errs.As(err); !ok {
-			s.fail(w, r, err)
-			return
-		}
-		back += "?error=" + url.QueryEscape(message(reqOf(r), err))
-	}
-	http.Redirect(w, r, back, http.StatusSeeOther)
+	s.formDone(w, r, "/leads/codes", "", err)
 }
 
 // posterOf loads a code the principal manages, with its community and
