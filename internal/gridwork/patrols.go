@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -98,7 +99,7 @@ func (s *Service) AddPoint(ctx context.Context, p *access.Principal, in PointInp
 	switch {
 	case pt.Name == "":
 		return pt, errs.E(errs.Invalid, "err.org_name_required").OnField("name")
-	case !contains(PointKinds, pt.Kind):
+	case !slices.Contains(PointKinds, pt.Kind):
 		return pt, errs.E(errs.Invalid, "err.patrol.kind").OnField("kind")
 	}
 	if pt.GridID != "" {

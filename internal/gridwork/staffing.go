@@ -3,6 +3,7 @@ package gridwork
 import (
 	"context"
 	"encoding/json"
+	"slices"
 
 	"shequ/internal/access"
 	"shequ/internal/errs"
@@ -102,7 +103,7 @@ func (s *Service) AddChiefRole(ctx context.Context, p *access.Principal, communi
 	switch {
 	case r.Name == "":
 		return errs.E(errs.Invalid, "err.org_name_required").OnField("name")
-	case !contains(ChiefLevels, level):
+	case !slices.Contains(ChiefLevels, level):
 		return errs.E(errs.Invalid, "err.grid.level").OnField("level")
 	}
 	roles, err := s.Store.ChiefRoles(ctx, comm.ID)
@@ -167,7 +168,7 @@ func (s *Service) SetLeader(ctx context.Context, p *access.Principal, communityI
 	if err != nil {
 		return err
 	}
-	if !contains(workers, userID) {
+	if !slices.Contains(workers, userID) {
 		return errs.E(errs.Invalid, "err.grid.leader").OnField("user")
 	}
 	return s.Store.Write(ctx, func(tx *store.Tx) error { return tx.SetGridLeader(ctx, g.ID, userID) })

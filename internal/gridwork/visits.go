@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -182,7 +183,7 @@ func (s *Service) checkVisit(in VisitInput, now time.Time) error {
 		return errs.E(errs.Invalid, "err.visit.photo_count", MaxPhotos).OnField("photos")
 	}
 	for _, n := range in.Needs {
-		if !contains(Needs, n) {
+		if !slices.Contains(Needs, n) {
 			return errs.E(errs.Invalid, "err.visit.need").OnField("needs")
 		}
 	}
@@ -307,13 +308,4 @@ func orNull(s string) string {
 		return "null"
 	}
 	return s
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"encoding/base64"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -98,7 +99,7 @@ func (s *Service) CreateCode(ctx context.Context, p *access.Principal, community
 	switch {
 	case c.Place == "" || len([]rune(c.Place)) > 50:
 		return c, "", errs.E(errs.Invalid, "err.report.place").OnField("place")
-	case !contains(CodeKinds, kind):
+	case !slices.Contains(CodeKinds, kind):
 		return c, "", errs.E(errs.Invalid, "err.report.kind").OnField("kind")
 	}
 	c.ID = newID()
@@ -217,9 +218,9 @@ func (s *Service) check(ctx context.Context, code store.ReportCode, in ReportInp
 		return r, "", errs.E(errs.Invalid, "err.date").OnField("arrival_date")
 	case arrival.After(now.Add(24*time.Hour)) || arrival.Before(now.AddDate(0, -3, 0)):
 		return r, "", errs.E(errs.Invalid, "err.report.arrival").OnField("arrival_date")
-	case r.Transport != "" && !contains(Transports, r.Transport):
+	case r.Transport != "" && !slices.Contains(Transports, r.Transport):
 		return r, "", errs.E(errs.Invalid, "err.report.transport").OnField("transport")
-	case r.Health != "" && !contains(Healths, r.Health):
+	case r.Health != "" && !slices.Contains(Healths, r.Health):
 		return r, "", errs.E(errs.Invalid, "err.report.health").OnField("health")
 	}
 	comm, _, _, err := s.Store.RoomGrid(ctx, r.RoomID)
@@ -321,15 +322,6 @@ func newID() string {
 	b := make([]byte, 10)
 	_, _ = rand.Read(b)
 	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func orDefault(v, d int) int {

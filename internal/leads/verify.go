@@ -3,6 +3,7 @@ package leads
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -55,9 +56,9 @@ func (s *Service) Verify(ctx context.Context, p *access.Principal, leadID string
 	}
 	in.Note, in.LeftTo, in.CallRecord = strings.TrimSpace(in.Note), strings.TrimSpace(in.LeftTo), strings.TrimSpace(in.CallRecord)
 	switch {
-	case !contains(Methods, in.Method):
+	case !slices.Contains(Methods, in.Method):
 		return errs.E(errs.Invalid, "err.lead.method").OnField("method")
-	case !contains(Outcomes, in.Outcome):
+	case !slices.Contains(Outcomes, in.Outcome):
 		return errs.E(errs.Invalid, "err.lead.outcome").OnField("outcome")
 	case in.Outcome == "left" && in.LeftTo == "":
 		return errs.E(errs.Invalid, "err.lead.left_to").OnField("left_to")
@@ -70,7 +71,7 @@ func (s *Service) Verify(ctx context.Context, p *access.Principal, leadID string
 	case in.Measure == "":
 		in.Measure = "none"
 	}
-	if !contains(Measures, in.Measure) {
+	if !slices.Contains(Measures, in.Measure) {
 		return errs.E(errs.Invalid, "err.lead.measure").OnField("measure")
 	}
 	if len(in.Photo) > 0 {
@@ -214,7 +215,7 @@ func (s *Service) Reassign(ctx context.Context, p *access.Principal, leadID, use
 		return errs.E(errs.Forbidden, "err.forbidden")
 	}
 	workers, err := s.Store.GridWorkers(ctx, l.NodeID)
-	if err != nil || !contains(workers, userID) {
+	if err != nil || !slices.Contains(workers, userID) {
 		return errs.E(errs.Invalid, "err.grid.leader").OnField("user")
 	}
 	u, err := s.Store.User(ctx, userID)
