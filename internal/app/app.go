@@ -145,7 +145,7 @@ func (a *App) init(ctx context.Context) error {
 	if err := a.Gates.Start(ctx); err != nil {
 		return err
 	}
-	reports := &leads.Service{Store: s, Keys: keys, Ledger: a.Ledger}
+	reports := &leads.Service{Store: s, Keys: keys, Ledger: a.Ledger, Notify: a.notify}
 	if a.Cfg.ReportOTP {
 		reports.Codes = a.Auth
 	}

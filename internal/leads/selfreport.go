@@ -32,6 +32,8 @@ type Service struct {
 	// Codes, when set, makes the form ask for a one-time code sent to the
 	// reporter's phone.
 	Codes PhoneCodes
+	// Notify, when set, texts workers about leads handed to them.
+	Notify Notify
 
 	limits limiter
 }

@@ -164,12 +164,19 @@ func (s *Service) Transfer(ctx context.Context, p *access.Principal, leadID, toN
 			node, room, assignee = orDefaultStr(h.GridID, h.CommunityID), h.RoomID, s.worker(ctx, h.GridID)
 		}
 	}
-	return s.Store.Write(ctx, func(tx *store.Tx) error {
+	err = s.Store.Write(ctx, func(tx *store.Tx) error {
 		if err := tx.RouteLead(ctx, l.ID, node, l.PersonID, room, assignee, l.MatchKind, l.Confidence); err != nil {
 			return err
 		}
 		return tx.LeadEvent(ctx, l.ID, p.UserID, p.Name, "transferred", to.Name+"："+strings.TrimSpace(reason))
 	})
+	if err == nil && assignee != "" && s.Notify != nil {
+		// The receiver learns at once; the lead is also on their phone.
+		if u, uerr := s.Store.User(ctx, assignee); uerr == nil {
+			_ = s.Notify(ctx, u, "收到一条转交的线索，请在截止日期 "+l.Deadline+" 前核查反馈。")
+		}
+	}
+	return err
 }
 
 // MatchByHand settles an unmatched lead on a person found by searching

@@ -15,6 +15,7 @@ import (
 
 	"shequ/internal/access"
 	"shequ/internal/apptest"
+	"shequ/internal/leads"
 	"shequ/internal/store"
 	"shequ/internal/synth"
 	"shequ/internal/testutil"
@@ -284,5 +285,40 @@ func TestSelfReportWithSMSCode(t *testing.T) {
 	form.Set("code", m[1])
 	if st, _, _ := postReport(t, e, token, form, "203.0.113.7"); st != 303 {
 		t.Fatalf("with the code: %d", st)
+	}
+}
+
+// A resident who self-reports is matched by identity number; once the
+// grid worker finds them, the arrival is in their travel record.
+func TestVerifiedSelfReportBecomesTravel(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	e.App.Web.Cfg.TrustProxy = true
+	ctx := context.Background()
+	token := villageReportCode(t, e)
+	grid := principal(t, e, access.Grid)
+	raw := store.RawForTest(e.App.Store)
+	var room, person, name string
+	var enc []byte
+	raw.QueryRow(`SELECT r.id, p.id, p.name, p.id_enc FROM places r JOIN role_assignments a ON a.node_id = r.grid_id AND a.user_id = $1
+		JOIN households h ON h.room_id = r.id JOIN household_members m ON m.household_id = h.id JOIN persons p ON p.id = m.person_id
+		WHERE m.until IS NULL LIMIT 1`, grid.UserID).Scan(&room, &person, &name, &enc)
+	id, _ := e.App.Keys.DecryptString(enc, "persons.id_number")
+	form := url.Values{"name": {name}, "id_number": {id}, "phone": {"13987654321"}, "from_place": {"兰州市城关区"}, "arrival_date": {e.App.Store.Today()},
+		"room": {room}, "consent": {"yes"}, "transport": {"train"}}
+	if st, _, _ := postReport(t, e, token, form, "203.0.113.20"); st != 303 {
+		t.Fatalf("report: %d", st)
+	}
+	var lead, kind string
+	raw.QueryRow(`SELECT l.id, l.match_kind FROM leads l WHERE l.person_id = $1 AND l.assignee_id = $2`, person, grid.UserID).Scan(&lead, &kind)
+	if lead == "" || kind != "id" {
+		t.Fatalf("the resident's report is not a matched lead with their worker (%q %q)", lead, kind)
+	}
+	if err := e.App.Web.Leads.Verify(ctx, grid, lead, leads.VerifyInput{Method: "phone", Outcome: "found", Note: "电话核实", CallRecord: "通话1分钟"}); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	raw.QueryRow(`SELECT count(*) FROM travel_declarations WHERE person_id = $1 AND from_place = '兰州市城关区' AND transport = 'train'`, person).Scan(&n)
+	if n != 1 {
+		t.Fatal("the verified arrival is not in the travel record")
 	}
 }
