@@ -18,6 +18,7 @@ import (
 	"shequ/internal/audit"
 	"shequ/internal/auth"
 	"shequ/internal/config"
+	"shequ/internal/events"
 	"shequ/internal/face"
 	"shequ/internal/gate"
 	"shequ/internal/gridwork"
@@ -149,8 +150,9 @@ func (a *App) init(ctx context.Context) error {
 	if a.Cfg.ReportOTP {
 		reports.Codes = a.Auth
 	}
+	evs := &events.Service{Store: s, Keys: keys, Notify: a.message}
 	a.Web = &web.Server{Store: s, Auth: a.Auth, Audit: a.Audit, Keys: keys, Ledger: a.Ledger, Imports: ledger.NewImports(a.Ledger), Gates: a.Gates,
-		Grid: &gridwork.Service{Store: s, Keys: keys, Ledger: a.Ledger}, Leads: reports, Cat: locale.MustLoad(), Cfg: a.Cfg,
+		Grid: &gridwork.Service{Store: s, Keys: keys, Ledger: a.Ledger}, Leads: reports, Events: evs, Cat: locale.MustLoad(), Cfg: a.Cfg,
 		Log: a.Log, Version: Version}
 	return nil
 }
@@ -234,6 +236,11 @@ func (a *App) jobs(ctx context.Context) {
 		if err := a.Housekeeping(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Error("housekeeping", "err", err.Error())
 		}
+		if n, err := a.Web.Events.Escalate(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("escalating overdue events", "err", err.Error())
+		} else if n > 0 {
+			a.Log.Info("escalated overdue events", "events", n)
+		}
 		if workers, leads, err := a.Web.Leads.RemindOverdue(ctx, nil, "", "", a.notify); err != nil && ctx.Err() == nil {
 			a.Log.Error("reminding overdue leads", "err", err.Error())
 		} else if leads > 0 {
@@ -249,6 +256,15 @@ func (a *App) jobs(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// message leaves a note for a user in the app's outbox.
+func (a *App) message(ctx context.Context, userID, text, link string) {
+	if err := a.Store.Write(ctx, func(tx *store.Tx) error {
+		return tx.QueueMessage(ctx, &store.Message{UserID: userID, Channel: "app", Body: text, Link: link})
+	}); err != nil {
+		a.Log.Error("queueing a message", "err", err.Error())
 	}
 }
 

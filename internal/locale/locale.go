@@ -83,8 +83,12 @@ func (c *Catalog) Printer(lang string) *Printer {
 	return &Printer{Lang: lang, c: c}
 }
 
-// T translates key, filling fmt verbs with args. An unknown key comes back
-// as itself, so a gap is visible instead of blank.
+// Key is an argument that is itself translated before it fills a verb
+// (an error naming a status or an action).
+type Key string
+
+// T translates key, filling fmt verbs with args (Keys translated). An
+// unknown key comes back as itself, so a gap is visible instead of blank.
 func (p *Printer) T(key string, args ...any) string {
 	s, ok := p.c.msgs[p.Lang][key]
 	if !ok {
@@ -94,6 +98,12 @@ func (p *Printer) T(key string, args ...any) string {
 		return key
 	}
 	if len(args) > 0 {
+		for i, a := range args {
+			if k, ok := a.(Key); ok {
+				args = append([]any(nil), args...)
+				args[i] = p.T(string(k))
+			}
+		}
 		return fmt.Sprintf(s, args...)
 	}
 	return s

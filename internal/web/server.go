@@ -15,6 +15,7 @@ import (
 	"shequ/internal/audit"
 	"shequ/internal/auth"
 	"shequ/internal/config"
+	"shequ/internal/events"
 	"shequ/internal/gate"
 	"shequ/internal/gridwork"
 	"shequ/internal/leads"
@@ -35,6 +36,7 @@ type Server struct {
 	Gates   *gate.Service
 	Grid    *gridwork.Service
 	Leads   *leads.Service
+	Events  *events.Service
 	Cat     *locale.Catalog
 	Cfg     config.Config
 	Log     *slog.Logger

@@ -64,6 +64,7 @@ func baseFuncs() template.FuncMap {
 		"mask":  pii.MaskName,
 		"has":   func(m map[string]bool, k string) bool { return m[k] },
 		"split": strings.Split,
+		"left":  timeLeft,
 		"pctOf": func(part, whole int) int {
 			if whole == 0 {
 				return 0
@@ -110,6 +111,7 @@ var nav = []navItem{
 	{"/gates/checkpoint", "nav.checkpoint", access.GateOperate},
 	{"/grid/", "nav.grid", access.GridWork},
 	{"/grid/manage", "nav.grid_manage", access.OrgManage},
+	{"/events", "nav.events", access.EventView},
 	{"/leads", "nav.leads", access.LeadView},
 	{"/leads/codes", "nav.reports", access.LeadManage},
 	{"/org", "nav.org", access.OrgView},
