@@ -6,6 +6,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -156,4 +157,100 @@ func TestEventEscalates(t *testing.T) {
 	if last := steps[len(steps)-1]; last.Action != "escalate" || last.Note != "升级到街道" {
 		t.Fatalf("history: %+v", last)
 	}
+}
+
+// residentClient logs the demo resident in with a one-time code.
+func residentClient(t *testing.T, e *apptest.Env) *http.Client {
+	t.Helper()
+	c := e.Client()
+	if st, _, _ := apptest.Do(t, c, "POST", e.Server.URL+"/login/resident/code", url.Values{"phone": {e.Demo.ResidentPhone}}, nil); st != 200 {
+		t.Fatalf("send code: %d", st)
+	}
+	m := regexp.MustCompile(`"code":"(\d{6})"`).FindAllStringSubmatch(e.LogText(), -1)
+	if st, _, _ := apptest.Do(t, c, "POST", e.Server.URL+"/login/resident", url.Values{"phone": {e.Demo.ResidentPhone}, "code": {m[len(m)-1][1]}}, nil); st != 303 {
+		t.Fatalf("resident login: %d", st)
+	}
+	return c
+}
+
+// A resident reports a problem from the phone, is told when it is
+// accepted and done, rates it, and may reopen it only within the window;
+// nobody else's report is visible to them.
+func TestResidentReportsAndRates(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	ctx := context.Background()
+	res := residentClient(t, e)
+	st, _, hdr := apptest.Do(t, res, "POST", e.Server.URL+"/me/reports", url.Values{"category": {"repair"}, "description": {"单元门禁坏了，关不上"}}, nil)
+	if st != 303 || !strings.HasPrefix(hdr.Get("Location"), "/me/reports/E") {
+		t.Fatalf("report: %d %s", st, hdr.Get("Location"))
+	}
+	ref := strings.TrimPrefix(hdr.Get("Location"), "/me/reports/")
+	ev, _, _ := e.App.Store.Event(ctx, ref)
+	comm := villageGroupsOf(t, e, ev.CommunityID)
+	staff := principalAt(t, e, access.Staff, comm)
+	property := principal(t, e, access.Property)
+	steps := []events.Action{{Name: "accept"}, {Name: "dispatch", Groups: []string{"property"}}}
+	for _, a := range steps {
+		if _, err := e.App.Web.Events.Act(ctx, staff, ref, a); err != nil {
+			t.Fatalf("%s: %v", a.Name, err)
+		}
+	}
+	e.App.Store.Write(ctx, func(tx *store.Tx) error {
+		gs, _ := e.App.Store.EventGroups(ctx, ev.CommunityID)
+		for _, g := range gs {
+			if g.Code == "property" {
+				return tx.AddGroupMember(ctx, g.ID, property.UserID)
+			}
+		}
+		return nil
+	})
+	for _, a := range []events.Action{{Name: "finish", Note: "已换新锁"}} {
+		if _, err := e.App.Web.Events.Act(ctx, property, ref, a); err != nil {
+			t.Fatalf("%s: %v", a.Name, err)
+		}
+	}
+	for _, a := range []events.Action{{Name: "verify"}, {Name: "close"}} {
+		if _, err := e.App.Web.Events.Act(ctx, staff, ref, a); err != nil {
+			t.Fatalf("%s: %v", a.Name, err)
+		}
+	}
+	_, body, _ := apptest.Do(t, res, "GET", e.Server.URL+"/me/reports", nil, nil)
+	if !strings.Contains(body, "已受理") || !strings.Contains(body, "已办结") {
+		t.Fatalf("the resident was not told:\n%s", snippet(body))
+	}
+	if st, body := act(t, e, res, ref, "evaluate", url.Values{"rating": {"4"}, "note": {"修得快", "x"}, "back": {"me"}}); st != 303 || !strings.Contains(body, `data-status="evaluated"`) {
+		t.Fatalf("rating: %d\n%s", st, snippet(body))
+	}
+	// Past the window, reopening is refused with the reason.
+	e.Clock.Advance(8 * 24 * time.Hour)
+	res = residentClient(t, e)
+	if st, body := act(t, e, res, ref, "reopen", url.Values{"note": {"又坏了"}, "back": {"me"}}); st != 400 || !strings.Contains(body, "7 天") {
+		t.Fatalf("reopen after the window: %d\n%s", st, snippet(body))
+	}
+	// Another resident's report is not there.
+	other, _ := e.App.Web.Events.Report(ctx, staff, "", events.Input{CommunityID: ev.CommunityID, Category: "repair", Description: "路灯坏了", Source: "staff"})
+	if st, _, _ := apptest.Do(t, res, "GET", e.Server.URL+"/me/reports/"+other.Ref, nil, nil); st != 404 {
+		t.Fatalf("someone else's report: %d", st)
+	}
+}
+
+// villageGroupsOf gives a community its default groups.
+func villageGroupsOf(t *testing.T, e *apptest.Env, communityID string) string {
+	t.Helper()
+	if _, err := e.App.Web.Events.EnsureGroups(context.Background(), communityID); err != nil {
+		t.Fatal(err)
+	}
+	return communityID
+}
+
+// principalAt is the demo account of a role, given rights at a community
+// if it has none there (the demo's staff work in the village).
+func principalAt(t *testing.T, e *apptest.Env, role access.Role, communityID string) *access.Principal {
+	t.Helper()
+	p := principal(t, e, role)
+	n, _ := e.App.Store.OrgNode(context.Background(), communityID)
+	if !p.Can(access.EventManage, n.Path) {
+		p.Assignments = append(p.Assignments, access.Assignment{Role: role, NodeID: n.ID, NodePath: n.Path})
+	}
+	return p
 }

@@ -106,6 +106,7 @@ type navItem struct {
 var nav = []navItem{
 	{"/", "nav.home", ""},
 	{"/me/pass", "me.pass", access.SelfService},
+	{"/me/reports", "me.reports", access.SelfService},
 	{"/ledger", "nav.ledger", access.PersonView},
 	{"/gates", "nav.gates", access.GateView},
 	{"/gates/checkpoint", "nav.checkpoint", access.GateOperate},
