@@ -77,6 +77,9 @@ func demoCmd(ctx context.Context, e *Env, args []string) error {
 	for _, d := range res.Devices {
 		fmt.Fprintf(e.Stdout, "device: %s %s\n", d.GateCode, d.Token)
 	}
+	if res.Open311Key != "" {
+		fmt.Fprintf(e.Stdout, "open311: %s\n", res.Open311Key)
+	}
 	if res.SelfReportToken != "" {
 		fmt.Fprintf(e.Stdout, "selfreport: http://%s/r/%s\n", addr.String(), res.SelfReportToken)
 	}

@@ -41,6 +41,8 @@ type Result struct {
 	Communities []store.OrgNode
 	Grids       []store.OrgNode
 	Devices     []DeviceLogin
+	// Open311Key lets an Open311 client create requests in the village.
+	Open311Key string
 	// SelfReportToken is the token of the compound's community-wide
 	// self-report code (its form is /r/TOKEN).
 	SelfReportToken string
@@ -129,6 +131,9 @@ func Build(ctx context.Context, env Env, opt Options) (*Result, error) {
 	}
 	if err := buildResident(ctx, env, res); err != nil {
 		return nil, fmt.Errorf("resident account: %w", err)
+	}
+	if err := buildEvents(ctx, env, res); err != nil {
+		return nil, fmt.Errorf("events: %w", err)
 	}
 	return res, nil
 }

@@ -434,3 +434,74 @@ func (s *Store) Messages(ctx context.Context, userID string, limit int) ([]Messa
 	}
 	return out, rows.Err()
 }
+
+// Open311Client is a GeoReport v2 client allowed to create requests in a
+// community.
+type Open311Client struct {
+	ID, CommunityID, Name string
+}
+
+// CreateOpen311Client stores a client with its key's hash.
+func (tx *Tx) CreateOpen311Client(ctx context.Context, c *Open311Client, keyHash string) error {
+	c.ID = orNew(c.ID)
+	_, err := tx.exec(ctx, `INSERT INTO open311_clients (id, community_id, name, key_hash, created_at) VALUES ($1, $2, $3, $4, $5)`,
+		c.ID, c.CommunityID, c.Name, keyHash, ms(tx.Now()))
+	return err
+}
+
+// Open311ClientByKey finds a client by its key's hash.
+func (s *Store) Open311ClientByKey(ctx context.Context, keyHash string) (Open311Client, error) {
+	var c Open311Client
+	err := s.queryRow(ctx, `SELECT id, community_id, name FROM open311_clients WHERE key_hash = $1`, keyHash).Scan(&c.ID, &c.CommunityID, &c.Name)
+	return c, s.classify(err)
+}
+
+// Open311Requests lists the events created through Open311 in a community,
+// newest first, filtered by refs, category codes, status (open, closed)
+// and time.
+func (s *Store) Open311Requests(ctx context.Context, communityID string, refs, codes []string, status string, from, until time.Time, limit int) ([]Event, error) {
+	where := []string{"e.community_id = $1", "e.source = 'open311'"}
+	args := []any{communityID}
+	in := func(col string, vals []string) {
+		if len(vals) == 0 {
+			return
+		}
+		ph, a := placeholders(vals, len(args)+1)
+		args = append(args, a...)
+		where = append(where, col+" IN ("+ph+")")
+	}
+	in("e.ref", refs)
+	in("c.code", codes)
+	switch status {
+	case "open":
+		where = append(where, "e.status NOT IN ('closed','rejected','evaluated')")
+	case "closed":
+		where = append(where, "e.status IN ('closed','rejected','evaluated')")
+	}
+	if !from.IsZero() {
+		args = append(args, ms(from))
+		where = append(where, "e.created_at >= $"+itoa(len(args)))
+	}
+	if !until.IsZero() {
+		args = append(args, ms(until))
+		where = append(where, "e.created_at <= $"+itoa(len(args)))
+	}
+	args = append(args, limit)
+	rows, err := s.query(ctx, `SELECT `+eventCols+`, COALESCE((SELECT st.note FROM event_steps st WHERE st.event_id = e.id AND st.note <> '' ORDER BY st.at DESC LIMIT 1), '')
+		FROM events e JOIN event_categories c ON c.id = e.category_id WHERE `+strings.Join(where, " AND ")+` ORDER BY e.created_at DESC LIMIT $`+itoa(len(args)), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var note string
+		e, err := scanEvent(rows, &note)
+		if err != nil {
+			return nil, err
+		}
+		e.Holders = note // the latest note, for status_notes
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
