@@ -84,7 +84,9 @@ func buildEvents(ctx context.Context, env Env, res *Result) error {
 		a   events.Action
 	}
 	accept := step{staff, events.Action{Name: "accept"}}
-	dispatch := func(groups ...string) step { return step{staff, events.Action{Name: "dispatch", Groups: groups, Note: "请尽快处置"}} }
+	dispatch := func(groups ...string) step {
+		return step{staff, events.Action{Name: "dispatch", Groups: groups, Note: "请尽快处置"}}
+	}
 	finish := func(p *access.Principal, group, note string) step {
 		return step{p, events.Action{Name: "finish", Group: group, Note: note}}
 	}
