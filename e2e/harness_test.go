@@ -159,9 +159,11 @@ type demo struct {
 	Devices map[string]string  // gate code -> device token
 	// SelfReport is the public self-report form the demo prints.
 	SelfReport string
-	DB, Key    string        // the demo's database and key file
-	out        *lockedBuffer // stdout and stderr of the process
-	cmd        *exec.Cmd
+	// Open311 is the demo's Open311 client key.
+	Open311 string
+	DB, Key string        // the demo's database and key file
+	out     *lockedBuffer // stdout and stderr of the process
+	cmd     *exec.Cmd
 }
 
 // Output returns what the demo printed so far.
@@ -172,6 +174,7 @@ var (
 	loginLine  = regexp.MustCompile(`^login:\s+(\S+)\s+(\S+)\s+(\S+)(?:\s+.*)?$`)
 	deviceLine = regexp.MustCompile(`^device:\s+(\S+)\s+(\S+)$`)
 	reportLine = regexp.MustCompile(`^selfreport:\s+(\S+)$`)
+	o311Line   = regexp.MustCompile(`^open311:\s+(\S+)$`)
 	dbLine     = regexp.MustCompile(`^# demo database (\S+) \(key (\S+)\)`)
 )
 
@@ -220,6 +223,9 @@ func startDemo(t *testing.T) *demo {
 		if d.SelfReport == "" {
 			m = append(m, "selfreport")
 		}
+		if d.Open311 == "" {
+			m = append(m, "open311")
+		}
 		for _, r := range demoRoles {
 			if _, ok := d.Logins[r]; !ok {
 				m = append(m, "login "+r)
@@ -254,6 +260,8 @@ func startDemo(t *testing.T) *demo {
 				d.Devices[m[1]] = m[2]
 			} else if m := reportLine.FindStringSubmatch(trimmed); m != nil {
 				d.SelfReport = m[1]
+			} else if m := o311Line.FindStringSubmatch(trimmed); m != nil {
+				d.Open311 = m[1]
 			} else if m := dbLine.FindStringSubmatch(trimmed); m != nil {
 				d.DB, d.Key = m[1], m[2]
 			}

@@ -445,3 +445,24 @@ func newRef() string {
 	_, _ = rand.Read(b)
 	return "E" + base32.NewEncoding("ABCDEFGHJKLMNPQRSTUVWXYZ23456789").WithPadding(base32.NoPadding).EncodeToString(b)
 }
+
+// alarmCategory is the event category an alarm of a gate becomes.
+var alarmCategory = map[string]string{"fever": "fever", "stranger": "arrival", "code_colour": "monitoring_violated", "policy_deny": "monitoring_violated",
+	"device_offline": "repair"}
+
+// FromAlarm opens an event for a gate alarm.
+func (s *Service) FromAlarm(ctx context.Context, p *access.Principal, a store.Alarm, g store.Gate, note string) (store.Event, error) {
+	cat := alarmCategory[a.Kind]
+	if cat == "" {
+		cat = "hazard"
+	}
+	desc := strings.TrimSpace(g.Name + "：" + a.Kind + "告警。" + note)
+	return s.Report(ctx, p, "", Input{CommunityID: g.CommunityID, Category: cat, Title: "门禁告警 · " + g.Name, Description: desc, Address: g.Name,
+		Source: "gate", SourceRef: a.ID})
+}
+
+// FromPatrol opens an event for a problem found on patrol.
+func (s *Service) FromPatrol(ctx context.Context, p *access.Principal, t store.Patrol, communityID string) (store.Event, error) {
+	return s.Report(ctx, p, "", Input{CommunityID: communityID, Category: "hazard", Title: "巡查发现 · " + t.PointName, Description: t.Problem,
+		Address: t.PointName, Source: "patrol", SourceRef: t.ID})
+}

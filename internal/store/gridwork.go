@@ -737,3 +737,20 @@ func (tx *Tx) MoveToGrid(ctx context.Context, placeID, gridID string) error {
 	_, err := tx.exec(ctx, `UPDATE campaign_tasks SET grid_id = $1 WHERE done_at IS NULL AND room_id IN `+below, gridID, placeID)
 	return err
 }
+
+// PatrolByID loads a check-in with its point's community.
+func (s *Store) PatrolByID(ctx context.Context, id string) (Patrol, string, error) {
+	var p Patrol
+	var community string
+	var at int64
+	err := s.queryRow(ctx, `SELECT t.id, t.point_id, t.problem, t.status, t.at, p.name, p.community_id FROM patrols t JOIN patrol_points p ON p.id = t.point_id WHERE t.id = $1`, id).
+		Scan(&p.ID, &p.PointID, &p.Problem, &p.Status, &at, &p.PointName, &community)
+	p.At = time.UnixMilli(at).UTC()
+	return p, community, s.classify(err)
+}
+
+// HandlePatrol marks a check-in's problem as taken up.
+func (tx *Tx) HandlePatrol(ctx context.Context, id string) error {
+	_, err := tx.exec(ctx, `UPDATE patrols SET status = 'handled' WHERE id = $1 AND status = 'problem'`, id)
+	return err
+}

@@ -254,3 +254,44 @@ func principalAt(t *testing.T, e *apptest.Env, role access.Role, communityID str
 	}
 	return p
 }
+
+// A gate alarm and a patrol finding each open an event ticket with one
+// press; the alarm is handled by it and the finding marked taken up.
+func TestAlarmsAndFindingsBecomeEvents(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	staff := e.Login(t, access.Staff)
+	raw := store.RawForTest(e.App.Store)
+	card, _ := aCard(t, e)
+	if st, body := postJSON(t, e, "/api/device/v1/decide", deviceToken(t, e, "FL-S-TURNSTILE"), `{"credential":{"kind":"card","value":"`+card+`"},"temperature":38.6}`); st != 200 {
+		t.Fatalf("a feverish resident at the gate: %d %s", st, body)
+	}
+	e.App.Gates.FlushLog()
+	var alarm string
+	raw.QueryRow(`SELECT a.id FROM alarms a JOIN gates g ON g.id = a.gate_id JOIN org_nodes n ON n.id = g.community_id
+		WHERE n.code = '610402011002' AND a.status <> 'handled' ORDER BY CASE a.kind WHEN 'fever' THEN 0 ELSE 1 END LIMIT 1`).Scan(&alarm)
+	if alarm == "" {
+		t.Fatal("the demo has no open alarm in the village")
+	}
+	st, _, hdr := apptest.Do(t, staff, "POST", e.Server.URL+"/gates/alarms/"+alarm, url.Values{"action": {"event"}, "note": {"已送发热门诊"}}, nil)
+	if st != 303 || !strings.HasPrefix(hdr.Get("Location"), "/events/E") {
+		t.Fatalf("alarm to event: %d %s", st, hdr.Get("Location"))
+	}
+	ref := strings.TrimPrefix(hdr.Get("Location"), "/events/")
+	var source, status, sourceRef string
+	raw.QueryRow(`SELECT e.source, e.source_ref FROM events e WHERE e.ref = $1`, ref).Scan(&source, &sourceRef)
+	raw.QueryRow(`SELECT status FROM alarms WHERE id = $1`, alarm).Scan(&status)
+	if source != "gate" || sourceRef != alarm || status != "handled" {
+		t.Fatalf("event from %s (%s), alarm %s", source, sourceRef, status)
+	}
+	var patrol string
+	raw.QueryRow(`SELECT t.id FROM patrols t JOIN patrol_points p ON p.id = t.point_id JOIN org_nodes n ON n.id = p.community_id
+		WHERE n.code = '610402011002' AND t.status = 'problem' LIMIT 1`).Scan(&patrol)
+	st, _, hdr = apptest.Do(t, staff, "POST", e.Server.URL+"/grid/patrols/"+patrol+"/event", nil, nil)
+	if st != 303 || !strings.HasPrefix(hdr.Get("Location"), "/events/E") {
+		t.Fatalf("finding to event: %d", st)
+	}
+	raw.QueryRow(`SELECT status FROM patrols WHERE id = $1`, patrol).Scan(&status)
+	if status != "handled" {
+		t.Fatalf("the finding is %s", status)
+	}
+}

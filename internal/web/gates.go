@@ -301,18 +301,28 @@ func (s *Server) alarmUpdate(w http.ResponseWriter, r *http.Request) {
 		s.deny(w, r, "alarm.update", "alarm", a.ID, g.CommunityID)
 		return
 	}
-	status := "acknowledged"
-	if r.PostFormValue("action") == "handle" {
+	status, back := "acknowledged", "/gates/alarms"
+	note := strings.TrimSpace(r.PostFormValue("note"))
+	switch r.PostFormValue("action") {
+	case "handle":
 		status = "handled"
+	case "event":
+		// The alarm becomes an event ticket, and is handled by that.
+		ev, err := s.Events.FromAlarm(r.Context(), rq.p, a, g, note)
+		if err != nil {
+			s.formDone(w, r, "/gates/alarms", "", err)
+			return
+		}
+		status, note, back = "handled", strings.TrimSpace(rq.pr.T("alarms.to_event", ev.Ref)+" "+note), "/events/"+ev.Ref
 	}
 	if err := s.Store.Write(r.Context(), func(tx *store.Tx) error {
-		return tx.UpdateAlarm(r.Context(), a.ID, status, rq.p.Name, strings.TrimSpace(r.PostFormValue("note")))
+		return tx.UpdateAlarm(r.Context(), a.ID, status, rq.p.Name, note)
 	}); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	s.Gates.Hub.Publish(gate.AlarmEvent{ID: a.ID, Kind: a.Kind, GateID: g.ID, Gate: g.Name, CommunityID: g.CommunityID, Status: status, At: a.At})
-	http.Redirect(w, r, "/gates/alarms", http.StatusSeeOther)
+	http.Redirect(w, r, back, http.StatusSeeOther)
 }
 
 // remoteOpen asks a device to open at its next heartbeat.

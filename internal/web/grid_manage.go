@@ -206,3 +206,26 @@ func (s *Server) gridStickers(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, r, "grid_stickers", map[string]any{"Community": comm, "Stickers": out})
 }
+
+// patrolToEvent turns a problem found on patrol into an event ticket.
+func (s *Server) patrolToEvent(w http.ResponseWriter, r *http.Request) {
+	t, community, err := s.Store.PatrolByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ev, err := s.Events.FromPatrol(r.Context(), reqOf(r).p, t, community)
+	if errs.Is(err, errs.Forbidden) {
+		s.deny(w, r, "event.report", "patrol", t.ID, community)
+		return
+	}
+	if err != nil {
+		s.formDone(w, r, "/grid/manage?community="+url.QueryEscape(community), "findings", err)
+		return
+	}
+	if err := s.Store.Write(r.Context(), func(tx *store.Tx) error { return tx.HandlePatrol(r.Context(), t.ID) }); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/events/"+ev.Ref, http.StatusSeeOther)
+}

@@ -88,6 +88,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /grid/manage/{what}", s.signedIn(s.gridManagePost))
 	mux.HandleFunc("GET /grid/campaigns/{id}", s.signedIn(s.gridCampaign))
 	mux.HandleFunc("GET /grid/stickers", s.signedIn(s.gridStickers))
+	mux.HandleFunc("POST /grid/patrols/{id}/event", s.signedIn(s.patrolToEvent))
 	mux.HandleFunc("GET /api/grid/v1/bundle", s.signedIn(s.gridBundle))
 	mux.HandleFunc("GET /api/grid/v1/households", s.signedIn(s.gridHouseholds))
 	mux.HandleFunc("POST /api/grid/v1/visits", s.signedIn(s.gridVisit))
