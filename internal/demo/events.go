@@ -126,10 +126,60 @@ func buildEvents(ctx context.Context, env Env, res *Result) error {
 			}
 		}
 	}
+	if err := buildPortal(ctx, env, res); err != nil {
+		return err
+	}
 	key := make([]byte, 20)
 	_, _ = rand.Read(key)
 	res.Open311Key = "o311_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(key))
 	return env.Store.Write(ctx, func(tx *store.Tx) error {
 		return tx.CreateOpen311Client(ctx, &store.Open311Client{CommunityID: village.ID, Name: "市民热线 Open311 接口"}, auth.HashToken(res.Open311Key))
+	})
+}
+
+// buildPortal fills the residents' portal: news and outbreak updates,
+// rumours and the facts, nearby services.
+func buildPortal(ctx context.Context, env Env, res *Result) error {
+	now := env.Store.Now()
+	return env.Store.Write(ctx, func(tx *store.Tx) error {
+		posts := []store.Post{
+			{Kind: "outbreak", Title: "渭滨街道疫情防控通告（第12号）", Body: "即日起，进入小区须测量体温、出示健康码；近7天有外地旅居史的居民请扫码自主报备。", Author: "渭滨街道"},
+			{Kind: "news", Title: "周六上午社区义诊", Body: "本周六9:00–11:30在社区服务中心门前开展义诊，量血压、测血糖，欢迎老年居民参加。", Author: "社区居委会"},
+			{Kind: "news", Title: "楼道杂物集中清理", Body: "为消除消防隐患，本月15日前请各户清理楼道杂物，物业将统一清运。", Author: "物业服务中心"},
+		}
+		for i, p := range posts {
+			p.PublishedAt = now.AddDate(0, 0, -i)
+			if i > 0 {
+				p.CommunityID = res.Communities[i%2].ID
+			}
+			if err := tx.CreatePost(ctx, &p); err != nil {
+				return err
+			}
+		}
+		rumours := []store.Rumour{
+			{Claim: "喝高度白酒能预防感染", Verdict: "false", Explanation: "饮酒不能杀灭体内病毒，反而损害健康。预防请戴口罩、勤洗手、接种疫苗。", Source: "市卫健委"},
+			{Claim: "小区明天全面封闭，要赶紧囤菜", Verdict: "false", Explanation: "社区没有发布封闭通知，生活物资供应正常。请以社区公告为准，不信谣、不传谣。", Source: "渭滨街道"},
+			{Claim: "抗原检测阴性就一定没有感染", Verdict: "misleading", Explanation: "抗原检测灵敏度低于核酸检测，有症状时应及时进行核酸检测或就医。", Source: "社区卫生服务站"},
+		}
+		for i, r := range rumours {
+			r.PublishedOn = now.AddDate(0, 0, -2*i).In(cstZone).Format("2006-01-02")
+			if err := tx.CreateRumour(ctx, &r); err != nil {
+				return err
+			}
+		}
+		for _, comm := range res.Communities {
+			for _, v := range []store.Service{
+				{Kind: "pharmacy", Name: "康民大药房", Hours: "8:00–22:00", Phone: "029-33201188", Address: comm.Name + "东门"},
+				{Kind: "clinic", Name: "社区卫生服务站", Hours: "8:00–17:30", Phone: "029-33205120", Address: comm.Name + "服务中心一楼"},
+				{Kind: "testing", Name: "便民核酸采样点", Hours: "7:30–11:30, 14:00–17:00", Address: comm.Name + "广场"},
+				{Kind: "grocery", Name: "惠民生鲜超市", Hours: "7:00–21:00", Phone: "029-33208866", Address: comm.Name + "南门"},
+			} {
+				v.CommunityID = comm.ID
+				if err := tx.CreateService(ctx, &v); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	})
 }

@@ -425,6 +425,16 @@ func (s *Service) policyFor(g store.Gate, now time.Time) *policy.Policy {
 	return best // nil: the engine applies its default policy
 }
 
+// PolicyAt is the policy in force at a community's gates now (the default
+// when none is set), for the residents' portal.
+func (s *Service) PolicyAt(communityPath string) *policy.Policy {
+	if p := s.policyFor(store.Gate{CommunityPath: communityPath}, s.Store.Now()); p != nil {
+		return p
+	}
+	d := policy.Default()
+	return &d
+}
+
 // ReloadPolicies reads the stored policies into memory.
 func (s *Service) ReloadPolicies(ctx context.Context) error {
 	rows, err := s.Store.Policies(ctx)

@@ -295,3 +295,43 @@ func TestAlarmsAndFindingsBecomeEvents(t *testing.T) {
 		t.Fatalf("the finding is %s", status)
 	}
 }
+
+// The resident's portal: the entry policy in plain words, news, services,
+// rumours with shareable public pages, their household masked with a
+// correction request that reaches the grid leader, and the elder mode.
+func TestResidentPortal(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	res := residentClient(t, e)
+	st, body, _ := apptest.Do(t, res, "GET", e.Server.URL+"/portal", nil, nil)
+	if st != 200 || !strings.Contains(body, "37.3") || !strings.Contains(body, "疫情防控通告") || !strings.Contains(body, "康民大药房") || !strings.Contains(body, "高度白酒") {
+		t.Fatalf("portal: %d\n%s", st, snippet(body))
+	}
+	// Rumours: searchable, each at a public link.
+	st, body, _ = apptest.Do(t, e.Client(), "GET", e.Server.URL+"/rumours?q=囤菜", nil, nil)
+	if st != 200 || !strings.Contains(body, "全面封闭") || strings.Contains(body, "高度白酒") {
+		t.Fatalf("rumour search: %d\n%s", st, snippet(body))
+	}
+	link := regexp.MustCompile(`href="(/rumours/[0-9a-z]+)"`).FindStringSubmatch(body)
+	if st, body, _ := apptest.Do(t, e.Client(), "GET", e.Server.URL+link[1], nil, nil); st != 200 || !strings.Contains(body, "社区没有发布封闭通知") {
+		t.Fatalf("a rumour's public page: %d", st)
+	}
+	// The household, masked; a correction becomes an event for the grid leader.
+	_, body, _ = apptest.Do(t, res, "GET", e.Server.URL+"/me/household", nil, nil)
+	if !strings.Contains(body, "**") || !strings.Contains(body, "*") {
+		t.Fatalf("household not masked:\n%s", snippet(body))
+	}
+	if st, _, hdr := apptest.Do(t, res, "POST", e.Server.URL+"/me/household", url.Values{"description": {"我的手机号已换成 139****0000"}}, nil); st != 303 || hdr.Get("Location") != "/me/reports" {
+		t.Fatalf("correction: %d", st)
+	}
+	var group, desc string
+	store.RawForTest(e.App.Store).QueryRow(`SELECT c.default_group, e.description FROM events e JOIN event_categories c ON c.id = e.category_id
+		WHERE e.source = 'resident' AND c.code = 'correction'`).Scan(&group, &desc)
+	if group != "grid_leader" || !strings.Contains(desc, "手机号") {
+		t.Fatalf("the correction request: %q for %q", desc, group)
+	}
+	// Elder mode: large text for this browser.
+	apptest.Do(t, res, "GET", e.Server.URL+"/portal/elder?on=1", nil, nil)
+	if _, body, _ := apptest.Do(t, res, "GET", e.Server.URL+"/portal", nil, nil); !strings.Contains(body, `class="phone portal elder"`) {
+		t.Fatal("elder mode did not switch on")
+	}
+}

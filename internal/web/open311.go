@@ -75,7 +75,7 @@ func (s *Server) o311Services(w http.ResponseWriter, r *http.Request) {
 	}
 	out := []o311Service{}
 	for _, c := range cats {
-		if c.Kind == "life" {
+		if c.Kind == "life" && c.Code != "correction" { // corrections of one's own record are not for Open311
 			out = append(out, o311Service{ServiceCode: c.Code, ServiceName: c.Name, Description: c.Name, Type: "realtime", Keywords: c.Code, Group: "社区事务"})
 		}
 	}
@@ -92,7 +92,7 @@ func (s *Server) o311Definition(w http.ResponseWriter, r *http.Request) {
 	}
 	cats, _ := s.Store.EventCategories(r.Context(), comm.ID)
 	for _, c := range cats {
-		if c.Code == code && c.Kind == "life" {
+		if c.Code == code && c.Kind == "life" && c.Code != "correction" {
 			o311JSON(w, http.StatusOK, map[string]any{"service_code": c.Code, "attributes": []any{}})
 			return
 		}
@@ -120,7 +120,7 @@ func (s *Server) o311Create(w http.ResponseWriter, r *http.Request) {
 	cats, _ := s.Store.EventCategories(r.Context(), comm.ID)
 	life := false
 	for _, c := range cats {
-		life = life || (c.Code == r.FormValue("service_code") && c.Kind == "life")
+		life = life || (c.Code == r.FormValue("service_code") && c.Kind == "life" && c.Code != "correction")
 	}
 	if !life {
 		o311Fail(w, http.StatusBadRequest, "service_code: not a service of this jurisdiction")

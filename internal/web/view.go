@@ -105,6 +105,7 @@ type navItem struct {
 
 var nav = []navItem{
 	{"/", "nav.home", ""},
+	{"/portal", "nav.portal", access.SelfService},
 	{"/me/pass", "me.pass", access.SelfService},
 	{"/me/reports", "me.reports", access.SelfService},
 	{"/ledger", "nav.ledger", access.PersonView},
@@ -113,6 +114,7 @@ var nav = []navItem{
 	{"/grid/", "nav.grid", access.GridWork},
 	{"/grid/manage", "nav.grid_manage", access.OrgManage},
 	{"/events", "nav.events", access.EventView},
+	{"/portal/manage", "nav.portal_manage", access.EventManage},
 	{"/leads", "nav.leads", access.LeadView},
 	{"/leads/codes", "nav.reports", access.LeadManage},
 	{"/org", "nav.org", access.OrgView},
@@ -178,6 +180,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, page string, dat
 	data["Lang"] = pr.Lang
 	data["Path"] = r.URL.RequestURI()
 	data["Version"] = s.Version
+	if c, err := r.Cookie(elderCookie); err == nil && c.Value == "1" {
+		data["Elder"] = true
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
 		s.Log.Error("render", "page", page, "err", err.Error())
