@@ -26,6 +26,7 @@ import (
 	"shequ/internal/ledger"
 	"shequ/internal/locale"
 	"shequ/internal/mqttbridge"
+	"shequ/internal/notify"
 	"shequ/internal/pii"
 	"shequ/internal/store"
 	"shequ/internal/web"
@@ -183,6 +184,7 @@ func (a *App) Serve(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
 	go a.jobs(ctx)
+	go a.deliver(ctx)
 	go a.reloadKeys(ctx)
 	go a.Gates.WatchDevices(ctx, 3*time.Minute, 30*time.Second)
 	if err := a.startMQTT(ctx); err != nil {
@@ -259,19 +261,44 @@ func (a *App) jobs(ctx context.Context) {
 	}
 }
 
-// message leaves a note for a user in the app's outbox.
+// message tells a user something through the outbox: in the app, and by
+// SMS when they have a phone (sent by deliver).
 func (a *App) message(ctx context.Context, userID, text, link string) {
-	if err := a.Store.Write(ctx, func(tx *store.Tx) error {
-		return tx.QueueMessage(ctx, &store.Message{UserID: userID, Channel: "app", Body: text, Link: link})
-	}); err != nil {
+	u, err := a.Store.User(ctx, userID)
+	if err == nil {
+		err = a.Store.Write(ctx, func(tx *store.Tx) error { return notify.Tell(ctx, tx, u, text, link) })
+	}
+	if err != nil {
 		a.Log.Error("queueing a message", "err", err.Error())
 	}
 }
 
-// notify sends a reminder to a staff member's phone when possible.
+// deliver sends the outbox's text messages every half minute.
+func (a *App) deliver(ctx context.Context) {
+	send, ok := a.Auth.Sender.(notify.Sender)
+	if !ok {
+		return
+	}
+	t := time.NewTicker(30 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if sent, failed, err := notify.Deliver(ctx, a.Store, a.Keys, send); err != nil && ctx.Err() == nil {
+			a.Log.Error("delivering messages", "err", err.Error())
+		} else if failed > 0 {
+			a.Log.Warn("messages not delivered, kept for retry", "sent", sent, "failed", failed)
+		}
+	}
+}
+
+// notify tells a staff member something (reminders, transferred leads)
+// through the outbox, like every other message.
 func (a *App) notify(ctx context.Context, u store.User, text string) error {
-	_, err := a.Auth.NotifyUser(ctx, u, text)
-	return err
+	return a.Store.Write(ctx, func(tx *store.Tx) error { return notify.Tell(ctx, tx, u, text, "") })
 }
 
 // Housekeeping purges expired sessions, codes, old login failures and

@@ -48,28 +48,11 @@ func (s LogSender) SendCode(ctx context.Context, phone, code string) error {
 	return nil
 }
 
-// Notify logs a message to a staff member (reminders) the way SendCode
-// logs codes: where an SMS gateway is configured it sends it instead.
+// Notify logs a text message (the outbox's SMS channel) the way SendCode
+// logs codes; an SMS gateway implements the same method to send it.
 func (s LogSender) Notify(ctx context.Context, phone, text string) error {
 	s.Log.InfoContext(ctx, "message to staff", "phone", pii.MaskPhone(phone), "text", text)
 	return nil
-}
-
-// NotifyUser sends a text to a staff member's phone through the Sender
-// when it can send texts and the user has a phone; it reports whether it
-// was sent (else the message stays in the app only).
-func (a *Service) NotifyUser(ctx context.Context, u store.User, text string) (bool, error) {
-	n, ok := a.Sender.(interface {
-		Notify(ctx context.Context, phone, text string) error
-	})
-	if !ok || len(u.PhoneEnc) == 0 {
-		return false, nil
-	}
-	phone, err := a.Keys.DecryptString(u.PhoneEnc, "users.phone")
-	if err != nil {
-		return false, err
-	}
-	return true, n.Notify(ctx, phone, text)
 }
 
 // Service logs people in and out.

@@ -505,3 +505,43 @@ func (s *Store) Open311Requests(ctx context.Context, communityID string, refs, c
 	}
 	return out, rows.Err()
 }
+
+// PendingMessages lists queued messages not yet sent whose next try is
+// due (ten tries at most).
+func (s *Store) PendingMessages(ctx context.Context, now time.Time, limit int) ([]Message, error) {
+	rows, err := s.query(ctx, `SELECT id, COALESCE(user_id, ''), channel, body, link, created_at FROM outbox
+		WHERE sent_at IS NULL AND attempts < 10 AND next_try <= $1 ORDER BY created_at LIMIT $2`, ms(now), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Message
+	for rows.Next() {
+		var m Message
+		var at int64
+		if err := rows.Scan(&m.ID, &m.UserID, &m.Channel, &m.Body, &m.Link, &at); err != nil {
+			return nil, err
+		}
+		m.CreatedAt = time.UnixMilli(at).UTC()
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// MessageSent marks a message delivered.
+func (tx *Tx) MessageSent(ctx context.Context, id string) error {
+	_, err := tx.exec(ctx, `UPDATE outbox SET sent_at = $1, attempts = attempts + 1 WHERE id = $2 AND sent_at IS NULL`, ms(tx.Now()), id)
+	return err
+}
+
+// MessageFailed records a failed try: the message stays queued and waits
+// 2^attempts minutes for the next.
+func (tx *Tx) MessageFailed(ctx context.Context, id, why string) error {
+	var n int
+	if err := tx.queryRow(ctx, `SELECT attempts FROM outbox WHERE id = $1`, id).Scan(&n); err != nil {
+		return tx.s.classify(err)
+	}
+	_, err := tx.exec(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_try = $2 WHERE id = $3`,
+		why, ms(tx.Now().Add(time.Minute<<min(n, 10))), id)
+	return err
+}

@@ -12,6 +12,7 @@ import (
 	"shequ/internal/errs"
 	"shequ/internal/leads"
 	"shequ/internal/ledgerio"
+	"shequ/internal/notify"
 	"shequ/internal/store"
 )
 
@@ -305,9 +306,8 @@ func (s *Server) leadRemind(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/leads/batches/"+r.PathValue("id")+"?node="+url.QueryEscape(node)+"&error="+url.QueryEscape(msg), http.StatusSeeOther)
 }
 
-// notify texts a staff member where it can (else the message stays in
-// the app).
+// notify tells a staff member something through the outbox (in the app,
+// and by SMS with retries).
 func (s *Server) notify(ctx context.Context, u store.User, text string) error {
-	_, err := s.Auth.NotifyUser(ctx, u, text)
-	return err
+	return s.Store.Write(ctx, func(tx *store.Tx) error { return notify.Tell(ctx, tx, u, text, "") })
 }

@@ -123,6 +123,7 @@ CREATE TABLE outbox (
 	sent_at    BIGINT,
 	read_at    BIGINT,
 	attempts   INTEGER NOT NULL DEFAULT 0,
+	next_try   BIGINT NOT NULL DEFAULT 0,     -- a failed message waits until then
 	last_error TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX outbox_pending ON outbox(sent_at, created_at);
