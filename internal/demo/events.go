@@ -108,6 +108,8 @@ func buildEvents(ctx context.Context, env Env, res *Result) error {
 		{resident, "resident", "repair", "单元门禁坏了，关不上", []step{accept, dispatch("property"), finish(property, "property", "已换新锁"),
 			{staff, events.Action{Name: "verify"}}, {staff, events.Action{Name: "close"}}, {resident, events.Action{Name: "evaluate", Rating: 5, Note: "修得很快，谢谢"}}}},
 		{grid, "grid", "dispute", "重复反映：同一噪音问题", []step{{staff, events.Action{Name: "reject", Note: "已并入前一件办理"}}}},
+		{grid, "grid", "elderly", "独居老人张爷爷需要代购药品", []step{accept, dispatch("grid_leader"), finish(grid, "grid_leader", "已代购送达"),
+			{staff, events.Action{Name: "verify"}}, {staff, events.Action{Name: "close"}}}},
 		{resident, "resident", "sanitation", "下水道反味", []step{accept, dispatch("property"), finish(property, "property", "已疏通"),
 			{staff, events.Action{Name: "verify"}}, {staff, events.Action{Name: "close"}}, {resident, events.Action{Name: "reopen", Note: "又开始反味了"}}}},
 		// Joint handling by three groups: one has finished.

@@ -466,3 +466,33 @@ func (s *Service) FromPatrol(ctx context.Context, p *access.Principal, t store.P
 	return s.Report(ctx, p, "", Input{CommunityID: communityID, Category: "hazard", Title: "巡查发现 · " + t.PointName, Description: t.Problem,
 		Address: t.PointName, Source: "patrol", SourceRef: t.ID})
 }
+
+// AddCategory adds (or, with a default's code, replaces) a category of a
+// community.
+func (s *Service) AddCategory(ctx context.Context, p *access.Principal, communityID string, c store.EventCategory) error {
+	comm, err := s.Store.OrgNode(ctx, communityID)
+	if err != nil || comm.Level != store.LevelCommunity {
+		return errs.E(errs.Invalid, "err.import.community").OnField("community")
+	}
+	if !p.Can(access.EventManage, comm.Path) {
+		return errs.E(errs.Forbidden, "err.forbidden")
+	}
+	c.CommunityID, c.Code, c.Name = comm.ID, strings.TrimSpace(strings.ToLower(c.Code)), strings.TrimSpace(c.Name)
+	groups, err := s.EnsureGroups(ctx, comm.ID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case c.Code == "" || len(c.Code) > 30 || strings.Trim(c.Code, "abcdefghijklmnopqrstuvwxyz0123456789_") != "":
+		return errs.E(errs.Invalid, "err.event.code").OnField("code")
+	case c.Name == "" || len([]rune(c.Name)) > 30:
+		return errs.E(errs.Invalid, "err.org_name_required").OnField("name")
+	case c.Kind != "outbreak" && c.Kind != "life":
+		return errs.E(errs.Invalid, "err.event.kind").OnField("kind")
+	case c.SLAHours < 1 || c.SLAHours > 720:
+		return errs.E(errs.Invalid, "err.event.sla").OnField("sla_hours")
+	case !slices.ContainsFunc(groups, func(g store.EventGroup) bool { return g.Code == c.DefaultGroup }):
+		return errs.E(errs.Invalid, "err.event.group", c.DefaultGroup).OnField("default_group")
+	}
+	return s.Store.Write(ctx, func(tx *store.Tx) error { return tx.CreateEventCategory(ctx, &c) })
+}

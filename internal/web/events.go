@@ -74,7 +74,13 @@ func (s *Server) eventsBoard(w http.ResponseWriter, r *http.Request) {
 	if len(comms) > 0 {
 		cats, _ = s.Store.EventCategories(ctx, comms[0].ID)
 	}
-	s.render(w, r, "events", map[string]any{"Open": open, "Total": total, "Counts": counts, "Overdue": overdue, "Statuses": events.Statuses,
+	manageable, err := s.Store.NodesAt(ctx, p.Scopes(access.EventManage), store.LevelCommunity)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, "events", map[string]any{"Open": open, "Total": total, "Counts": counts, "Overdue": overdue, "Statuses": events.Statuses, "Manageable": manageable,
+		"Groups":     events.DefaultGroups,
 		"MineEvents": mineEv, "MineTasks": mineTasks, "Communities": comms, "Categories": cats, "Now": s.Store.Now(), "Error": r.URL.Query().Get("error")})
 }
 
@@ -137,7 +143,15 @@ func (s *Server) eventPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	groups, _ := s.Events.EnsureGroups(r.Context(), e.CommunityID)
-	s.render(w, r, "event", map[string]any{"E": e, "Tasks": tasks, "Steps": steps, "Groups": groups, "MyTask": myTask,
+	defaultGroup := ""
+	if cats, err := s.Store.EventCategories(r.Context(), e.CommunityID); err == nil {
+		for _, c := range cats {
+			if c.ID == e.CategoryID {
+				defaultGroup = c.DefaultGroup
+			}
+		}
+	}
+	s.render(w, r, "event", map[string]any{"E": e, "Tasks": tasks, "Steps": steps, "Groups": groups, "MyTask": myTask, "DefaultGroup": defaultGroup,
 		"Manage": p.Can(access.EventManage, path), "Now": s.Store.Now(), "Error": r.URL.Query().Get("error")})
 }
 
@@ -175,4 +189,16 @@ func timeLeft(due, now time.Time) string {
 	}
 	h := int(d.Hours())
 	return sign + strconv.Itoa(h) + "h" + strconv.Itoa(int(d.Minutes())-h*60) + "m"
+}
+
+// eventCategoryAdd adds a category to a community (or replaces a default).
+func (s *Server) eventCategoryAdd(w http.ResponseWriter, r *http.Request) {
+	sla, _ := strconv.Atoi(r.PostFormValue("sla_hours"))
+	err := s.Events.AddCategory(r.Context(), reqOf(r).p, r.PostFormValue("community"), store.EventCategory{Code: r.PostFormValue("code"),
+		Name: r.PostFormValue("name"), Kind: r.PostFormValue("kind"), SLAHours: sla, DefaultGroup: r.PostFormValue("default_group")})
+	if errs.Is(err, errs.Forbidden) {
+		s.deny(w, r, "event.manage", "org_node", r.PostFormValue("community"), r.PostFormValue("community"))
+		return
+	}
+	s.formDone(w, r, "/events", "categories", err)
 }

@@ -81,6 +81,10 @@ func TestEventJointHandling(t *testing.T) {
 	}
 	resp.Body.Close()
 	ref := strings.TrimPrefix(resp.Header.Get("Location"), "/events/")
+	if _, err := e.App.Web.Events.Report(context.Background(), principal(t, e, access.Grid), "", events.Input{CommunityID: comm, Category: "hazard",
+		Description: "x", Photos: []events.Photo{{Data: []byte("%PDF-1.4")}}}); err == nil || !strings.Contains(err.Error(), "photo_type") {
+		t.Fatalf("a photo that is not an image: %v", err)
+	}
 	if st, body := act(t, e, staff, ref, "close", nil); st != 400 || !strings.Contains(body, "现在不能办结") || !strings.Contains(body, "待受理") {
 		t.Fatalf("closing a reported event: %d\n%s", st, snippet(body))
 	}
@@ -189,7 +193,7 @@ func TestResidentReportsAndRates(t *testing.T) {
 	comm := villageGroupsOf(t, e, ev.CommunityID)
 	staff := principalAt(t, e, access.Staff, comm)
 	property := principal(t, e, access.Property)
-	steps := []events.Action{{Name: "accept"}, {Name: "dispatch", Groups: []string{"property"}}}
+	steps := []events.Action{{Name: "accept"}, {Name: "dispatch", Groups: []string{"property", "grid_leader"}}}
 	for _, a := range steps {
 		if _, err := e.App.Web.Events.Act(ctx, staff, ref, a); err != nil {
 			t.Fatalf("%s: %v", a.Name, err)
@@ -204,10 +208,24 @@ func TestResidentReportsAndRates(t *testing.T) {
 		}
 		return nil
 	})
-	for _, a := range []events.Action{{Name: "finish", Note: "已换新锁"}} {
-		if _, err := e.App.Web.Events.Act(ctx, property, ref, a); err != nil {
-			t.Fatalf("%s: %v", a.Name, err)
+	if _, err := e.App.Web.Events.Act(ctx, property, ref, events.Action{Name: "finish", Note: "已换新锁"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := e.App.Store.Event(ctx, ref); got.Status != events.InProgress {
+		t.Fatalf("resolved with one of two groups done: %s", got.Status)
+	}
+	gridLeader := principal(t, e, access.Grid)
+	e.App.Store.Write(ctx, func(tx *store.Tx) error {
+		gs, _ := e.App.Store.EventGroups(ctx, ev.CommunityID)
+		for _, g := range gs {
+			if g.Code == "grid_leader" {
+				return tx.AddGroupMember(ctx, g.ID, gridLeader.UserID)
+			}
 		}
+		return nil
+	})
+	if _, err := e.App.Web.Events.Act(ctx, gridLeader, ref, events.Action{Name: "finish", Note: "已回访住户"}); err != nil {
+		t.Fatal(err)
 	}
 	for _, a := range []events.Action{{Name: "verify"}, {Name: "close"}} {
 		if _, err := e.App.Web.Events.Act(ctx, staff, ref, a); err != nil {
@@ -333,5 +351,25 @@ func TestResidentPortal(t *testing.T) {
 	apptest.Do(t, res, "GET", e.Server.URL+"/portal/elder?on=1", nil, nil)
 	if _, body, _ := apptest.Do(t, res, "GET", e.Server.URL+"/portal", nil, nil); !strings.Contains(body, `class="phone portal elder"`) {
 		t.Fatal("elder mode did not switch on")
+	}
+}
+
+// Staff add a category of their own with its SLA and default group; a
+// code in another form is refused; reports can use it at once.
+func TestCommunityEventCategories(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	staff := e.Login(t, access.Staff)
+	comm, _ := e.App.Store.OrgNodeByCode(context.Background(), "610402011002")
+	form := url.Values{"community": {comm.ID}, "code": {"parking"}, "name": {"乱停车"}, "kind": {"life"}, "sla_hours": {"8"}, "default_group": {"property"}}
+	if st, _, hdr := apptest.Do(t, staff, "POST", e.Server.URL+"/events/categories", form, nil); st != 303 || strings.Contains(hdr.Get("Location"), "error") {
+		t.Fatalf("add: %d %s", st, hdr.Get("Location"))
+	}
+	form.Set("code", "Bad Code")
+	if _, _, hdr := apptest.Do(t, staff, "POST", e.Server.URL+"/events/categories", form, nil); !strings.Contains(hdr.Get("Location"), "error") {
+		t.Fatal("a malformed code was accepted")
+	}
+	ev, err := e.App.Web.Events.Report(context.Background(), principal(t, e, access.Grid), "", events.Input{CommunityID: comm.ID, Category: "parking", Description: "消防通道停车", Source: "grid"})
+	if err != nil || ev.Title != "乱停车" {
+		t.Fatalf("report in the new category: %v %+v", err, ev)
 	}
 }

@@ -117,6 +117,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /open311/v2/tokens/{token}", s.o311Token)
 	mux.HandleFunc("GET /events", s.signedIn(s.eventsBoard))
 	mux.HandleFunc("POST /events", s.signedIn(s.eventReport))
+	mux.HandleFunc("POST /events/categories", s.signedIn(s.eventCategoryAdd))
 	mux.HandleFunc("GET /events/{ref}", s.signedIn(s.eventPage))
 	mux.HandleFunc("POST /events/{ref}/{action}", s.signedIn(s.eventAct))
 	mux.HandleFunc("GET /leads", s.signedIn(s.leadsHome))
