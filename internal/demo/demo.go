@@ -205,18 +205,27 @@ func chineseNumber(n int) string {
 // buildResident gives one village resident an account, so the residents'
 // pages can be tried: log in with the phone and the code from the log.
 func buildResident(ctx context.Context, env Env, res *Result) error {
-	hits, _, err := env.Store.Persons(ctx, store.PersonFilter{Scopes: []string{res.Communities[1].Path}, Residency: "registered", Limit: 1})
-	if err != nil || len(hits) == 0 {
-		return err
+	// One resident account in each community; the village's is printed.
+	for i, comm := range []store.OrgNode{res.Communities[1], res.Communities[0]} {
+		hits, _, err := env.Store.Persons(ctx, store.PersonFilter{Scopes: []string{comm.Path}, Residency: "registered", Limit: 1})
+		if err != nil || len(hits) == 0 {
+			return err
+		}
+		phone, err := env.Keys.DecryptString(hits[0].PhoneEnc, "persons.phone")
+		if err != nil {
+			return err
+		}
+		username := "resident"
+		if i > 0 {
+			username = fmt.Sprintf("resident%d", i+1)
+		}
+		if _, err := env.Auth.CreateUser(ctx, nil, auth.NewUser{Username: username, DisplayName: hits[0].Name, Kind: store.KindResident,
+			Phone: phone, Role: access.Resident, NodeID: comm.ID}, ""); err != nil {
+			return err
+		}
+		if i == 0 {
+			res.ResidentPhone = phone
+		}
 	}
-	phone, err := env.Keys.DecryptString(hits[0].PhoneEnc, "persons.phone")
-	if err != nil {
-		return err
-	}
-	if _, err := env.Auth.CreateUser(ctx, nil, auth.NewUser{Username: "resident", DisplayName: hits[0].Name, Kind: store.KindResident,
-		Phone: phone, Role: access.Resident, NodeID: res.Communities[1].ID}, ""); err != nil {
-		return err
-	}
-	res.ResidentPhone = phone
 	return nil
 }

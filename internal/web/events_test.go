@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"math/rand/v2"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 	"shequ/internal/apptest"
 	"shequ/internal/events"
 	"shequ/internal/store"
+	"shequ/internal/synth"
 )
 
 // act posts an event step as a form and follows the redirect back,
@@ -371,5 +373,31 @@ func TestCommunityEventCategories(t *testing.T) {
 	ev, err := e.App.Web.Events.Report(context.Background(), principal(t, e, access.Grid), "", events.Input{CommunityID: comm.ID, Category: "parking", Description: "消防通道停车", Source: "grid"})
 	if err != nil || ev.Title != "乱停车" {
 		t.Fatalf("report in the new category: %v %+v", err, ev)
+	}
+}
+
+// Something found while verifying a self-report becomes an event.
+func TestSelfReportLeadBecomesEvent(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	e.App.Web.Cfg.TrustProxy = true
+	grid := e.Login(t, access.Grid)
+	gp := principal(t, e, access.Grid)
+	raw := store.RawForTest(e.App.Store)
+	var room string
+	raw.QueryRow(`SELECT r.id FROM places r JOIN role_assignments a ON a.node_id = r.grid_id WHERE a.user_id = $1 AND r.kind = 'room' LIMIT 1`, gp.UserID).Scan(&room)
+	sp := synth.NewPerson(rand.New(rand.NewPCG(11, 11)), synth.Profile{MinAge: 30, MaxAge: 60})
+	if st, _, _ := postReport(t, e, villageReportCode(t, e), reportForm(sp, room, e.App.Store.Today()), "203.0.113.30"); st != 303 {
+		t.Fatalf("self-report: %d", st)
+	}
+	var lead string
+	raw.QueryRow(`SELECT l.id FROM leads l WHERE l.room_id = $1 AND l.assignee_id = $2 AND l.name = $3`, room, gp.UserID, sp.Name).Scan(&lead)
+	st, _, hdr := apptest.Do(t, grid, "POST", e.Server.URL+"/leads/"+lead+"/event", url.Values{"category": {"supplies"}, "note": {"返乡后居家，缺少米面"}}, nil)
+	if st != 303 || !strings.HasPrefix(hdr.Get("Location"), "/events/E") {
+		t.Fatalf("lead to event: %d %s", st, hdr.Get("Location"))
+	}
+	var source, place string
+	raw.QueryRow(`SELECT source, COALESCE(place_id, '') FROM events WHERE ref = $1`, strings.TrimPrefix(hdr.Get("Location"), "/events/")).Scan(&source, &place)
+	if source != "selfreport" || place != room {
+		t.Fatalf("event from %q at %q", source, place)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"shequ/internal/access"
 	"shequ/internal/audit"
 	"shequ/internal/errs"
+	"shequ/internal/events"
 	"shequ/internal/leads"
 	"shequ/internal/ledgerio"
 	"shequ/internal/notify"
@@ -158,9 +159,11 @@ func (s *Server) lead(w http.ResponseWriter, r *http.Request) {
 		assignee, _ = s.Store.User(r.Context(), l.AssigneeID)
 	}
 	address := l.Address
+	var cats []store.EventCategory
 	if l.RoomID != "" {
-		if _, _, a, err := s.Store.RoomGrid(r.Context(), l.RoomID); err == nil {
+		if comm, _, a, err := s.Store.RoomGrid(r.Context(), l.RoomID); err == nil {
 			address = a
+			cats, _ = s.Store.EventCategories(r.Context(), comm)
 		}
 	}
 	var workers []store.User
@@ -171,7 +174,7 @@ func (s *Server) lead(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	s.render(w, r, "lead", map[string]any{"L": l, "Events": events, "Assignee": assignee, "Address": address, "Workers": workers,
+	s.render(w, r, "lead", map[string]any{"L": l, "Events": events, "Assignee": assignee, "Address": address, "Workers": workers, "Categories": cats,
 		"CanVerify": l.Status != "verified" && (p.UserID == l.AssigneeID || p.Can(access.LeadVerify, path) || p.Can(access.LeadManage, path)),
 		"CanManage": l.Status != "verified" && p.Can(access.LeadManage, path), "Outcomes": leads.Outcomes, "Measures": leads.Measures,
 		"Error": r.URL.Query().Get("error")})
@@ -201,6 +204,28 @@ func (s *Server) leadAction(w http.ResponseWriter, r *http.Request) {
 		}
 	case "reassign":
 		err = s.Leads.Reassign(ctx, p, id, r.FormValue("user"))
+	case "event":
+		// Something found while verifying (a self-reported returnee who needs
+		// supplies, say) becomes an event for the community.
+		var l store.Lead
+		if l, _, err = s.Store.Lead(ctx, id); err == nil {
+			comm, _, _, rerr := s.Store.RoomGrid(ctx, l.RoomID)
+			if rerr != nil {
+				err = errs.E(errs.Invalid, "err.report.room")
+				break
+			}
+			source := "staff"
+			if b, _, berr := s.Store.Batch(ctx, l.BatchID); berr == nil && b.Source == "selfreport" {
+				source = "selfreport"
+			}
+			var ev store.Event
+			ev, err = s.Events.Report(ctx, p, "", events.Input{CommunityID: comm, Category: r.FormValue("category"), Description: r.FormValue("note"),
+				Address: l.Address, PlaceID: l.RoomID, Source: source, SourceRef: l.ID})
+			if err == nil {
+				http.Redirect(w, r, "/events/"+ev.Ref, http.StatusSeeOther)
+				return
+			}
+		}
 	case "match":
 		var person string
 		if person, err = s.personByIDNumber(r, r.FormValue("id_number")); err == nil {
