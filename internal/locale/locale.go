@@ -6,6 +6,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"sort"
 
@@ -27,17 +28,35 @@ type Catalog struct {
 	msgs map[string]map[string]string // lang → key → text
 }
 
-// Load reads the embedded translations.
+// Load reads the embedded translations: for each language, <lang>.json
+// and any <lang>.<area>.json beside it (one file per area of the product
+// keeps the catalogues reviewable). A key defined twice is an error.
 func Load() (*Catalog, error) {
 	c := &Catalog{msgs: map[string]map[string]string{}}
 	for _, lang := range Languages {
-		b, err := files.ReadFile("translations/" + lang + ".json")
+		names, err := fs.Glob(files, "translations/"+lang+".*json")
 		if err != nil {
 			return nil, err
 		}
 		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("translations/%s.json: %w", lang, err)
+		for _, name := range names {
+			b, err := files.ReadFile(name)
+			if err != nil {
+				return nil, err
+			}
+			part := map[string]string{}
+			if err := json.Unmarshal(b, &part); err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			for k, v := range part {
+				if _, dup := m[k]; dup {
+					return nil, fmt.Errorf("%s: key %q is defined twice", name, k)
+				}
+				m[k] = v
+			}
+		}
+		if len(m) == 0 {
+			return nil, fmt.Errorf("translations/%s.json: missing", lang)
 		}
 		c.msgs[lang] = m
 	}

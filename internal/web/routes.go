@@ -133,6 +133,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /leads/codes/{id}/poster", s.signedIn(s.reportPoster))
 	mux.HandleFunc("GET /leads/codes/{id}/poster.png", s.signedIn(s.reportPosterPNG))
 
+	s.peopleRoutes(mux)
+	s.trainingRoutes(mux)
+
 	mux.HandleFunc("GET /audit", s.signedIn(s.auditPage))
 
 	mux.HandleFunc("GET /ledger", s.signedIn(s.ledgerHome))

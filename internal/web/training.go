@@ -1,0 +1,6 @@
+package web
+
+import "net/http"
+
+func (s *Server) trainingRoutes(mux *http.ServeMux) {
+}
