@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"time"
 
@@ -660,11 +661,23 @@ func (s *Store) Chiefs(ctx context.Context, communityID string) ([]Chief, error)
 
 // SetGridLeader makes a user the leader of a grid.
 func (tx *Tx) SetGridLeader(ctx context.Context, gridID, userID string) error {
+	var before string
+	err := tx.queryRow(ctx, `SELECT user_id FROM grid_leaders WHERE grid_id = $1`, gridID).Scan(&before)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
 	if _, err := tx.exec(ctx, `DELETE FROM grid_leaders WHERE grid_id = $1`, gridID); err != nil {
 		return err
 	}
-	_, err := tx.exec(ctx, `INSERT INTO grid_leaders (grid_id, user_id, since) VALUES ($1, $2, $3)`, gridID, userID, ms(tx.Now()))
-	return err
+	if _, err := tx.exec(ctx, `INSERT INTO grid_leaders (grid_id, user_id, since) VALUES ($1, $2, $3)`, gridID, userID, ms(tx.Now())); err != nil {
+		return err
+	}
+	if before != "" && before != userID {
+		if err := tx.syncCoverage(ctx, before); err != nil {
+			return err
+		}
+	}
+	return tx.syncCoverage(ctx, userID)
 }
 
 // GridStaff is a grid with its leader and workers.

@@ -167,9 +167,11 @@ func (tx *Tx) SetDisabled(ctx context.Context, userID string, disabled bool) err
 		if _, err := tx.exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID); err != nil {
 			return err
 		}
-		_, err = tx.exec(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL`, ms(tx.Now()), userID)
+		if _, err = tx.exec(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL`, ms(tx.Now()), userID); err != nil {
+			return err
+		}
 	}
-	return err
+	return tx.syncCoverage(ctx, userID)
 }
 
 // SetUserLang stores an account's language choice.
@@ -192,7 +194,10 @@ func (tx *Tx) Assign(ctx context.Context, userID, role, nodeID, actorID string) 
 	if errs.Is(err, errs.Conflict) {
 		return "", errs.Wrap(err, errs.Conflict, "err.role_exists")
 	}
-	return id, err
+	if err != nil {
+		return "", err
+	}
+	return id, tx.syncCoverage(ctx, userID)
 }
 
 // Unassign removes a role assignment.
@@ -204,8 +209,10 @@ func (tx *Tx) Unassign(ctx context.Context, assignmentID string) (RoleAssignment
 	if err != nil {
 		return a, tx.s.classify(err)
 	}
-	_, err = tx.exec(ctx, `DELETE FROM role_assignments WHERE id = $1`, assignmentID)
-	return a, err
+	if _, err = tx.exec(ctx, `DELETE FROM role_assignments WHERE id = $1`, assignmentID); err != nil {
+		return a, err
+	}
+	return a, tx.syncCoverage(ctx, a.UserID)
 }
 
 // Assignments lists a user's roles with the nodes they apply to.
