@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"shequ/internal/access"
+	"shequ/internal/assess"
 	"shequ/internal/audit"
 	"shequ/internal/auth"
 	"shequ/internal/config"
@@ -153,7 +154,7 @@ func (a *App) init(ctx context.Context) error {
 	}
 	evs := &events.Service{Store: s, Keys: keys, Notify: a.message}
 	a.Web = &web.Server{Store: s, Auth: a.Auth, Audit: a.Audit, Keys: keys, Ledger: a.Ledger, Imports: ledger.NewImports(a.Ledger), Gates: a.Gates,
-		Grid: &gridwork.Service{Store: s, Keys: keys, Ledger: a.Ledger}, Leads: reports, Events: evs, Cat: locale.MustLoad(), Cfg: a.Cfg,
+		Grid: &gridwork.Service{Store: s, Keys: keys, Ledger: a.Ledger}, Leads: reports, Events: evs, Assess: &assess.Service{Store: s, Audit: a.Audit}, Cat: locale.MustLoad(), Cfg: a.Cfg,
 		Log: a.Log, Version: Version}
 	return nil
 }

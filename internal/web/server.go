@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"shequ/internal/access"
+	"shequ/internal/assess"
 	"shequ/internal/audit"
 	"shequ/internal/auth"
 	"shequ/internal/config"
@@ -37,6 +38,7 @@ type Server struct {
 	Grid    *gridwork.Service
 	Leads   *leads.Service
 	Events  *events.Service
+	Assess  *assess.Service
 	Cat     *locale.Catalog
 	Cfg     config.Config
 	Log     *slog.Logger

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"shequ/internal/access"
+	"shequ/internal/assess"
 	"shequ/internal/ledgerio"
 	"shequ/internal/locale"
 	"shequ/internal/pii"
@@ -43,13 +44,29 @@ type views struct {
 // funcs are placeholders at parse time; render binds them per request.
 func baseFuncs() template.FuncMap {
 	return template.FuncMap{
-		"t":       func(key string, args ...any) string { return key },
-		"can":     func(a string) bool { return false },
-		"lang":    func() string { return "zh" },
-		"time":    fmtTime,
-		"date":    func(t time.Time) string { return fmtDate(t) },
-		"add":     func(a, b int) int { return a + b },
+		"t":          func(key string, args ...any) string { return key },
+		"can":        func(a string) bool { return false },
+		"lang":       func() string { return "zh" },
+		"time":       fmtTime,
+		"date":       func(t time.Time) string { return fmtDate(t) },
+		"add":        func(a, b int) int { return a + b },
 		"peopleTabs": func() []peopleTab { return peopleTabs },
+		"formula":    assess.Formula,
+		"dict": func(kv ...any) map[string]any {
+			m := map[string]any{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[fmt.Sprint(kv[i])] = kv[i+1]
+			}
+			return m
+		},
+		"avg":     func(sum, n int) float64 { return float64(sum) / float64(max(n, 1)) },
+		"tenthsF": func(n int) float64 { return float64(n) / 10 },
+		"msTime": func(ms int64) string {
+			if ms == 0 {
+				return "—"
+			}
+			return fmtTime(time.UnixMilli(ms))
+		},
 		"query":   func(kv ...any) template.URL { return "" },
 		"static":  func(name string) string { return "/static/" + name },
 		"join":    strings.Join,
