@@ -60,13 +60,22 @@ func newFixture(t *testing.T, s *store.Store, clock *testutil.Clock) *fixture {
 	for _, u := range [][2]string{{"W1", "王一"}, {"W2", "李二"}, {"W3", "张三"}, {"S", "社区书记"}} {
 		exec(`INSERT INTO users (id, username, display_name, kind, created_at, updated_at) VALUES ($1, $2, $3, 'staff', $4, $4)`, u[0], u[0], u[1], t0)
 	}
-	// Rooms. G1: R1..R10 lived in all year; R11 empty; R12's household left
-	// in October. G2: R21..R24 lived in.
+	// Rooms. G1: R1..R10 lived in since 2025; R11 empty; R12's household
+	// left in October. G2: R21..R24 lived in.
 	room := func(id, grid string) {
 		exec(`INSERT INTO places (id, community_id, grid_id, kind, name, address, created_at, updated_at) VALUES ($1, 'C', $2, 'room', $1, $1, $3, $3)`, id, grid, t0)
 	}
+	// Households were entered in the ledger in December, after the people
+	// had moved in: the move-in dates count, not the records' dates.
 	household := func(room string, ended any) {
-		exec(`INSERT INTO households (id, room_id, created_at, updated_at, ended_at) VALUES ($1, $2, $3, $3, $4)`, "H"+room, room, t0, ended)
+		until := any(nil)
+		if ended != nil {
+			until = "2026-10-15"
+		}
+		entered := at(12, 1, 9, 0)
+		exec(`INSERT INTO households (id, room_id, created_at, updated_at, ended_at) VALUES ($1, $2, $3, $3, $4)`, "H"+room, room, entered, ended)
+		exec(`INSERT INTO persons (id, name, residency, created_at, updated_at) VALUES ($1, $1, 'registered', $2, $2)`, "P"+room, entered)
+		exec(`INSERT INTO household_members (household_id, person_id, since, until) VALUES ($1, $2, '2025-03-01', $3)`, "H"+room, "P"+room, until)
 	}
 	for i := 1; i <= 12; i++ {
 		room(fmt.Sprintf("R%d", i), "G1")

@@ -1,6 +1,7 @@
 package assess
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -313,5 +314,7 @@ func (s *Service) Trends(ctx context.Context, p *access.Principal, communityID s
 			put(&t.Grids, sc, i)
 		}
 	}
+	// The latest month's ranking first; a grid without data there last.
+	slices.SortStableFunc(t.Grids, func(a, b Series) int { return cmp.Compare(b.Values[n-1], a.Values[n-1]) })
 	return t, nil
 }

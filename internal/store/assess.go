@@ -195,3 +195,10 @@ func (s *Store) AssessNotes(ctx context.Context, communityID, period string) ([]
 	}
 	return out, rows.Err()
 }
+
+// EarlierCoverage moves the start of a user's open coverage of a grid back
+// to from: history that began before shequ was introduced.
+func (tx *Tx) EarlierCoverage(ctx context.Context, userID, gridID string, from int64) error {
+	_, err := tx.exec(ctx, `UPDATE grid_coverage SET from_at = $1 WHERE user_id = $2 AND grid_id = $3 AND until_at IS NULL AND from_at > $1`, from, userID, gridID)
+	return err
+}

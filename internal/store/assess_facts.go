@@ -6,8 +6,9 @@ import (
 )
 
 // AssessFacts are the raw counts an assessment is computed from, for one
-// community's grids and one period [From, To) (Unix ms); lead deadlines
-// are compared as dates, DeadlineFrom to DeadlineTo inclusive.
+// community's grids and one period: [from, to) in Unix ms, and the same
+// days as dates (fromDate to toDate inclusive) for lead deadlines and
+// move-in dates.
 type AssessFacts struct {
 	Rooms      map[string]int // grid → rooms with a household during the period
 	Visited    []VisitCount   // per worker and grid: distinct such rooms the worker visited
@@ -47,18 +48,24 @@ type PatrolCount struct {
 	N               int
 }
 
-// occupied is the condition "room r had a household at some time in
-// [$2, $3)".
-const occupied = `EXISTS (SELECT 1 FROM households h WHERE h.room_id = r.id AND h.created_at < $2 AND (h.ended_at IS NULL OR h.ended_at >= $1))`
+// occupied is the condition "someone lived in room r during the period":
+// a member of one of its households whose stay (since … until, dates)
+// overlaps [$2, $3], in a household not ended before $1 (ms). Move-in
+// dates rather than record dates, since the ledger is often filled in
+// after people moved in.
+const occupied = `EXISTS (SELECT 1 FROM households h JOIN household_members m ON m.household_id = h.id WHERE h.room_id = r.id
+	AND (h.ended_at IS NULL OR h.ended_at >= $1) AND (m.since IS NULL OR m.since <= $3) AND (m.until IS NULL OR m.until >= $2))`
 
 // AssessFacts gathers the counts for a community's grids.
-func (s *Store) AssessFacts(ctx context.Context, communityID string, gridIDs []string, from, to int64, deadlineFrom, deadlineTo string) (AssessFacts, error) {
+func (s *Store) AssessFacts(ctx context.Context, communityID string, gridIDs []string, from, to int64, fromDate, toDate string) (AssessFacts, error) {
 	f := AssessFacts{Rooms: map[string]int{}, GridVisits: map[string]int{}}
 	if len(gridIDs) == 0 {
 		return f, nil
 	}
-	ph, gargs := placeholders(gridIDs, 3)
-	args := append([]any{from, to}, gargs...)
+	ph, gargs := placeholders(gridIDs, 4)
+	args := append([]any{from, fromDate, toDate}, gargs...)
+	vph, vargs := placeholders(gridIDs, 5)
+	vargs = append([]any{from, fromDate, toDate, to}, vargs...)
 	err := s.each(ctx, func(sc scanner) error {
 		var g string
 		var n int
@@ -79,7 +86,7 @@ func (s *Store) AssessFacts(ctx context.Context, communityID string, gridIDs []s
 		f.Visited = append(f.Visited, v)
 		return nil
 	}, `SELECT v.user_id, r.grid_id, count(DISTINCT v.room_id) FROM visits v JOIN places r ON r.id = v.room_id
-		WHERE v.at >= $1 AND v.at < $2 AND r.grid_id IN (`+ph+`) AND `+occupied+` GROUP BY v.user_id, r.grid_id`, args...)
+		WHERE v.at >= $1 AND v.at < $4 AND r.grid_id IN (`+vph+`) AND `+occupied+` GROUP BY v.user_id, r.grid_id`, vargs...)
 	if err != nil {
 		return f, err
 	}
@@ -92,7 +99,7 @@ func (s *Store) AssessFacts(ctx context.Context, communityID string, gridIDs []s
 		f.GridVisits[g] = n
 		return nil
 	}, `SELECT r.grid_id, count(DISTINCT v.room_id) FROM visits v JOIN places r ON r.id = v.room_id
-		WHERE v.at >= $1 AND v.at < $2 AND r.grid_id IN (`+ph+`) AND `+occupied+` GROUP BY r.grid_id`, args...)
+		WHERE v.at >= $1 AND v.at < $4 AND r.grid_id IN (`+vph+`) AND `+occupied+` GROUP BY r.grid_id`, vargs...)
 	if err != nil {
 		return f, err
 	}
@@ -107,7 +114,7 @@ func (s *Store) AssessFacts(ctx context.Context, communityID string, gridIDs []s
 		f.Leads = append(f.Leads, l)
 		return nil
 	}, `SELECT l.assignee_id, l.node_id, l.deadline, l.verified_at FROM leads l JOIN org_nodes n ON n.id = l.node_id JOIN org_nodes c ON c.id = $1
-		WHERE n.path LIKE c.path || '%' AND l.deadline >= $2 AND l.deadline <= $3`, communityID, deadlineFrom, deadlineTo)
+		WHERE n.path LIKE c.path || '%' AND l.deadline >= $2 AND l.deadline <= $3`, communityID, fromDate, toDate)
 	if err != nil {
 		return f, err
 	}
@@ -208,8 +215,9 @@ func (s *Store) WorkloadFacts(ctx context.Context, communityID string, gridIDs [
 		return nil
 	}, `SELECT r.grid_id, count(*), sum(CASE WHEN EXISTS (SELECT 1 FROM visits v WHERE v.room_id = r.id AND v.at >= $2) THEN 0 ELSE 1 END)
 		FROM places r WHERE r.kind = 'room' AND r.grid_id IN (`+ph+`)
-		AND EXISTS (SELECT 1 FROM households h WHERE h.room_id = r.id AND h.created_at <= $1 AND h.ended_at IS NULL) GROUP BY r.grid_id`,
-		append([]any{now, cutoff}, gargs...)...)
+		AND EXISTS (SELECT 1 FROM households h JOIN household_members m ON m.household_id = h.id
+			WHERE h.room_id = r.id AND h.ended_at IS NULL AND (m.until IS NULL OR m.until >= $1)) GROUP BY r.grid_id`,
+		append([]any{s.Today(), cutoff}, gargs...)...)
 	if err != nil {
 		return w, err
 	}

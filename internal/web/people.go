@@ -290,8 +290,8 @@ var chartColors = []string{"#1f6feb", "#d1242f", "#1a7f37", "#bf8700", "#8250df"
 // lineChart draws series of scores (0–100, -1 for a month without data)
 // as an SVG line chart with a legend.
 func lineChart(labels []string, series []assess.Series) template.HTML {
-	const w, h, left, top, bottom = 640, 240, 36, 12, 28
-	plotW, plotH := float64(w-left-12), float64(h-top-bottom)
+	const w, h, left, right, top, bottom = 640, 240, 36, 28, 12, 28
+	plotW, plotH := float64(w-left-right), float64(h-top-bottom)
 	x := func(i int) float64 {
 		if len(labels) < 2 {
 			return float64(left) + plotW/2
@@ -303,7 +303,7 @@ func lineChart(labels []string, series []assess.Series) template.HTML {
 	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" xmlns="http://www.w3.org/2000/svg">`, w, h)
 	for _, v := range []float64{0, 25, 50, 75, 100} {
 		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#dde3ea"/><text x="%d" y="%.1f" font-size="10" text-anchor="end" fill="#5f6b7a">%.0f</text>`,
-			left, w-12, y(v), y(v), left-4, y(v)+3, v)
+			left, w-right, y(v), y(v), left-4, y(v)+3, v)
 	}
 	for i, l := range labels {
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="10" text-anchor="middle" fill="#5f6b7a">%s</text>`, x(i), h-10, template.HTMLEscapeString(l))
@@ -330,7 +330,7 @@ func lineChart(labels []string, series []assess.Series) template.HTML {
 	}
 	b.WriteString(`</svg><ul class="legend">`)
 	for si, s := range series {
-		fmt.Fprintf(&b, `<li><span class="swatch" style="background:%s"></span>%s</li>`, chartColors[si%len(chartColors)], template.HTMLEscapeString(s.Name))
+		fmt.Fprintf(&b, `<li><svg width="14" height="14" aria-hidden="true"><rect width="14" height="14" rx="3" fill="%s"/></svg>%s</li>`, chartColors[si%len(chartColors)], template.HTMLEscapeString(s.Name))
 	}
 	b.WriteString(`</ul>`)
 	return template.HTML(b.String())

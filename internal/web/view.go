@@ -61,6 +61,7 @@ func baseFuncs() template.FuncMap {
 		},
 		"avg":     func(sum, n int) float64 { return float64(sum) / float64(max(n, 1)) },
 		"tenthsF": func(n int) float64 { return float64(n) / 10 },
+		"msDate":  func(ms int64) string { return fmtDate(time.UnixMilli(ms)) },
 		"msTime": func(ms int64) string {
 			if ms == 0 {
 				return "—"
