@@ -118,6 +118,9 @@ func Build(ctx context.Context, env Env, opt Options) (*Result, error) {
 	if err := buildGridWork(ctx, env, rng, res); err != nil {
 		return nil, fmt.Errorf("grid work: %w", err)
 	}
+	if err := buildAssessHistory(ctx, env, rng, res); err != nil {
+		return nil, fmt.Errorf("assessment history: %w", err)
+	}
 	if err := buildSelfReports(ctx, env, rng, res); err != nil {
 		return nil, fmt.Errorf("self-reports: %w", err)
 	}
@@ -134,6 +137,9 @@ func Build(ctx context.Context, env Env, opt Options) (*Result, error) {
 	}
 	if err := buildEvents(ctx, env, res); err != nil {
 		return nil, fmt.Errorf("events: %w", err)
+	}
+	if err := buildTraining(ctx, env, rng, res); err != nil {
+		return nil, fmt.Errorf("training: %w", err)
 	}
 	return res, nil
 }
