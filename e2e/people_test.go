@@ -47,6 +47,16 @@ func TestStaffReadsTheAssessment(t *testing.T) {
 	}
 	shot(t, ctx, "04-trends")
 
+	for i, page := range []struct{ path, want string }{{"/people/training", "缺训"}, {"/people/volunteers", "志愿"}} {
+		if st := open(t, ctx, d.URL+page.path); st != http.StatusOK {
+			errorPage(t, ctx, "%s: status %d", page.path, st)
+		}
+		if !strings.Contains(bodyText(t, ctx), page.want) {
+			errorPage(t, ctx, "%s lacks %q", page.path, page.want)
+		}
+		shot(t, ctx, []string{"06-training", "07-volunteers"}[i])
+	}
+
 	phone := newBrowser(t)
 	do(t, phone, "phone size", chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile, chromedp.EmulatePortrait))
 	open(t, phone, d.URL+"/login")
