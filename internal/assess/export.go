@@ -3,6 +3,7 @@ package assess
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -35,7 +36,7 @@ func WriteXLSX(w io.Writer, r Report, tr func(key string, args ...any) string) e
 			return err
 		}
 		for i, sc := range scores {
-			row := []any{rankCell(sc), sc.Name, joinNames(sc.Grids)}
+			row := []any{rankCell(sc), sc.Name, strings.Join(sc.Grids, "、")}
 			for _, name := range PartNames {
 				p := sc.Part(name)
 				if !p.HasData() {
@@ -92,16 +93,6 @@ func rankCell(sc Score) any {
 	return sc.Rank
 }
 
-func joinNames(ns []string) string {
-	out := ""
-	for i, n := range ns {
-		if i > 0 {
-			out += "、"
-		}
-		out += n
-	}
-	return out
-}
 
 // FileName is the workbook's name for a community and period.
 func FileName(r Report) string {

@@ -71,6 +71,21 @@ func (s *Server) period(r *http.Request) (assess.Period, error) {
 	return assess.MonthOf(s.Store.Now()), nil
 }
 
+// peopleView picks the community (AssessView) and the period of a page;
+// its last result is false when the answer has been written.
+func (s *Server) peopleView(w http.ResponseWriter, r *http.Request) (store.OrgNode, []store.OrgNode, assess.Period, bool) {
+	comm, comms, ok := s.peopleCommunity(w, r, access.AssessView)
+	if !ok {
+		return comm, nil, assess.Period{}, false
+	}
+	per, err := s.period(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return comm, nil, per, false
+	}
+	return comm, comms, per, true
+}
+
 // peopleData is what every people page passes to its template.
 func peopleData(tab string, comm store.OrgNode, comms []store.OrgNode, per assess.Period, r *http.Request) map[string]any {
 	return map[string]any{"Tab": tab, "Community": comm, "Communities": comms, "Period": per, "Month": per.From[:7],
@@ -102,13 +117,8 @@ func (s *Server) peopleStaffing(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) peopleWorkload(w http.ResponseWriter, r *http.Request) {
-	comm, comms, ok := s.peopleCommunity(w, r, access.AssessView)
+	comm, comms, per, ok := s.peopleView(w, r)
 	if !ok {
-		return
-	}
-	per, err := s.period(r)
-	if err != nil {
-		s.fail(w, r, err)
 		return
 	}
 	wl, err := s.Assess.Workload(r.Context(), reqOf(r).p, comm.ID, per)
@@ -122,13 +132,8 @@ func (s *Server) peopleWorkload(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) peopleAssessment(w http.ResponseWriter, r *http.Request) {
-	comm, comms, ok := s.peopleCommunity(w, r, access.AssessView)
+	comm, comms, per, ok := s.peopleView(w, r)
 	if !ok {
-		return
-	}
-	per, err := s.period(r)
-	if err != nil {
-		s.fail(w, r, err)
 		return
 	}
 	rep, err := s.Assess.Assess(r.Context(), reqOf(r).p, comm.ID, per)
@@ -145,13 +150,8 @@ func (s *Server) peopleAssessment(w http.ResponseWriter, r *http.Request) {
 // peopleWorker shows one worker's assessment with every input and the
 // calculation.
 func (s *Server) peopleWorker(w http.ResponseWriter, r *http.Request) {
-	comm, comms, ok := s.peopleCommunity(w, r, access.AssessView)
+	comm, comms, per, ok := s.peopleView(w, r)
 	if !ok {
-		return
-	}
-	per, err := s.period(r)
-	if err != nil {
-		s.fail(w, r, err)
 		return
 	}
 	rep, err := s.Assess.Assess(r.Context(), reqOf(r).p, comm.ID, per)
@@ -171,13 +171,8 @@ func (s *Server) peopleWorker(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) peopleExport(w http.ResponseWriter, r *http.Request) {
-	comm, _, ok := s.peopleCommunity(w, r, access.AssessView)
+	comm, _, per, ok := s.peopleView(w, r)
 	if !ok {
-		return
-	}
-	per, err := s.period(r)
-	if err != nil {
-		s.fail(w, r, err)
 		return
 	}
 	p := reqOf(r).p
