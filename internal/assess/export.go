@@ -93,7 +93,6 @@ func rankCell(sc Score) any {
 	return sc.Rank
 }
 
-
 // FileName is the workbook's name for a community and period.
 func FileName(r Report) string {
 	return fmt.Sprintf("assessment-%s-%s.xlsx", r.Community.Code, r.Period.Key())
