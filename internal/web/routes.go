@@ -135,6 +135,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	s.peopleRoutes(mux)
 	s.trainingRoutes(mux)
+	s.sharingRoutes(mux)
+	s.exchangeRoutes(mux)
+	s.webhookRoutes(mux)
 
 	mux.HandleFunc("GET /audit", s.signedIn(s.auditPage))
 
