@@ -161,21 +161,25 @@ type demo struct {
 	SelfReport string
 	// Open311 is the demo's Open311 client key.
 	Open311 string
-	DB, Key string        // the demo's database and key file
-	out     *lockedBuffer // stdout and stderr of the process
-	cmd     *exec.Cmd
+	// Partner and PartnerToken are the demo's partner department and its
+	// open-API token.
+	Partner, PartnerToken string
+	DB, Key               string        // the demo's database and key file
+	out                   *lockedBuffer // stdout and stderr of the process
+	cmd                   *exec.Cmd
 }
 
 // Output returns what the demo printed so far.
 func (d *demo) Output() string { return d.out.String() }
 
 var (
-	urlLine    = regexp.MustCompile(`^url:\s+(http://\S+)\s*$`)
-	loginLine  = regexp.MustCompile(`^login:\s+(\S+)\s+(\S+)\s+(\S+)(?:\s+.*)?$`)
-	deviceLine = regexp.MustCompile(`^device:\s+(\S+)\s+(\S+)$`)
-	reportLine = regexp.MustCompile(`^selfreport:\s+(\S+)$`)
-	o311Line   = regexp.MustCompile(`^open311:\s+(\S+)$`)
-	dbLine     = regexp.MustCompile(`^# demo database (\S+) \(key (\S+)\)`)
+	urlLine     = regexp.MustCompile(`^url:\s+(http://\S+)\s*$`)
+	loginLine   = regexp.MustCompile(`^login:\s+(\S+)\s+(\S+)\s+(\S+)(?:\s+.*)?$`)
+	deviceLine  = regexp.MustCompile(`^device:\s+(\S+)\s+(\S+)$`)
+	reportLine  = regexp.MustCompile(`^selfreport:\s+(\S+)$`)
+	o311Line    = regexp.MustCompile(`^open311:\s+(\S+)$`)
+	partnerLine = regexp.MustCompile(`^partner:\s+(\S+)\s+(sq_\S+)$`)
+	dbLine      = regexp.MustCompile(`^# demo database (\S+) \(key (\S+)\)`)
 )
 
 // startDemo starts `shequ demo` on a free loopback port with a fresh SQLite
@@ -226,6 +230,9 @@ func startDemo(t *testing.T) *demo {
 		if d.Open311 == "" {
 			m = append(m, "open311")
 		}
+		if d.PartnerToken == "" {
+			m = append(m, "partner")
+		}
 		for _, r := range demoRoles {
 			if _, ok := d.Logins[r]; !ok {
 				m = append(m, "login "+r)
@@ -262,6 +269,8 @@ func startDemo(t *testing.T) *demo {
 				d.SelfReport = m[1]
 			} else if m := o311Line.FindStringSubmatch(trimmed); m != nil {
 				d.Open311 = m[1]
+			} else if m := partnerLine.FindStringSubmatch(trimmed); m != nil {
+				d.Partner, d.PartnerToken = m[1], m[2]
 			} else if m := dbLine.FindStringSubmatch(trimmed); m != nil {
 				d.DB, d.Key = m[1], m[2]
 			}

@@ -29,8 +29,10 @@ import (
 	"shequ/internal/mqttbridge"
 	"shequ/internal/notify"
 	"shequ/internal/pii"
+	"shequ/internal/sharing"
 	"shequ/internal/store"
 	"shequ/internal/web"
+	"shequ/internal/webhook"
 )
 
 // Version is set at build time (-ldflags "-X shequ/internal/app.Version=…").
@@ -48,6 +50,9 @@ type App struct {
 	Gates  *gate.Service
 	Web    *web.Server
 	Now    func() time.Time
+	// Webhooks sends partners' webhooks (run every few seconds by Serve);
+	// its Allowed is the sharing gate, its Client replaceable in tests.
+	Webhooks *webhook.Deliverer
 
 	srv *http.Server
 	ln  net.Listener
@@ -154,8 +159,10 @@ func (a *App) init(ctx context.Context) error {
 	}
 	evs := &events.Service{Store: s, Keys: keys, Notify: a.message}
 	a.Web = &web.Server{Store: s, Auth: a.Auth, Audit: a.Audit, Keys: keys, Ledger: a.Ledger, Imports: ledger.NewImports(a.Ledger), Gates: a.Gates,
-		Grid: &gridwork.Service{Store: s, Keys: keys, Ledger: a.Ledger}, Leads: reports, Events: evs, Assess: &assess.Service{Store: s, Audit: a.Audit}, Cat: locale.MustLoad(), Cfg: a.Cfg,
+		Grid: &gridwork.Service{Store: s, Keys: keys, Ledger: a.Ledger}, Leads: reports, Events: evs, Assess: &assess.Service{Store: s, Audit: a.Audit},
+		Sharing: &sharing.Service{Store: s, Audit: a.Audit, Keys: keys}, Cat: locale.MustLoad(), Cfg: a.Cfg,
 		Log: a.Log, Version: Version}
+	a.Webhooks = &webhook.Deliverer{Store: s, Keys: keys, Allowed: a.Web.Sharing.AllowsHook}
 	return nil
 }
 
@@ -186,6 +193,7 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	go a.jobs(ctx)
 	go a.deliver(ctx)
+	go a.deliverWebhooks(ctx, 5*time.Second)
 	go a.reloadKeys(ctx)
 	go a.Gates.WatchDevices(ctx, 3*time.Minute, 30*time.Second)
 	if err := a.startMQTT(ctx); err != nil {

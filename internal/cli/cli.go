@@ -35,16 +35,17 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":    {"run the web server", serve},
-		"demo":     {"run a populated synthetic community (prints its logins)", demoCmd},
-		"migrate":  {"apply database migrations and report the schema version", migrate},
-		"user":     {"manage accounts: add, set-password, list, disable", userCmd},
-		"org":      {"organisation tree: import a division table (CSV)", orgCmd},
-		"import":   {"import a filled ledger collection form: import ledger FILE --community CODE", importCmd},
-		"backup":   {"write a consistent copy of the SQLite database", backup},
-		"keys":     {"data-encryption keys: rotate without downtime, status", keysCmd},
-		"gate-sim": {"drive simulated gate devices against a server (demo, load tests)", gateSim},
-		"audit":    {"audit log: verify the hash chain", auditCmd},
+		"serve":     {"run the web server", serve},
+		"demo":      {"run a populated synthetic community (prints its logins)", demoCmd},
+		"migrate":   {"apply database migrations and report the schema version", migrate},
+		"user":      {"manage accounts: add, set-password, list, disable", userCmd},
+		"org":       {"organisation tree: import a division table (CSV)", orgCmd},
+		"import":    {"import a filled ledger collection form: import ledger FILE --community CODE", importCmd},
+		"backup":    {"write a consistent copy of the SQLite database", backup},
+		"keys":      {"data-encryption keys: rotate without downtime, status", keysCmd},
+		"gate-sim":  {"drive simulated gate devices against a server (demo, load tests)", gateSim},
+		"audit":     {"audit log: verify the hash chain", auditCmd},
+		"report-up": {"send this instance's community aggregates to a street or district instance", reportUp},
 		"version": {"print the version", func(ctx context.Context, e *Env, args []string) error {
 			fmt.Fprintln(e.Stdout, "shequ", app.Version)
 			return nil

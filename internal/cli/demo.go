@@ -80,6 +80,9 @@ func demoCmd(ctx context.Context, e *Env, args []string) error {
 	if res.Open311Key != "" {
 		fmt.Fprintf(e.Stdout, "open311: %s\n", res.Open311Key)
 	}
+	if res.PartnerToken != "" {
+		fmt.Fprintf(e.Stdout, "partner: %s %s\n", res.PartnerName, res.PartnerToken)
+	}
 	if res.SelfReportToken != "" {
 		fmt.Fprintf(e.Stdout, "selfreport: http://%s/r/%s\n", addr.String(), res.SelfReportToken)
 	}

@@ -46,6 +46,9 @@ type Result struct {
 	// SelfReportToken is the token of the compound's community-wide
 	// self-report code (its form is /r/TOKEN).
 	SelfReportToken string
+	// PartnerName and PartnerToken are the demo's partner department and
+	// its API token (an agreement for masked residents and health records).
+	PartnerName, PartnerToken string
 	// ResidentPhone logs a demo resident in with a one-time code (the
 	// default sender writes the code to the log).
 	ResidentPhone string
@@ -137,6 +140,9 @@ func Build(ctx context.Context, env Env, opt Options) (*Result, error) {
 	}
 	if err := buildEvents(ctx, env, res); err != nil {
 		return nil, fmt.Errorf("events: %w", err)
+	}
+	if err := buildPartner(ctx, env, res); err != nil {
+		return nil, fmt.Errorf("partner: %w", err)
 	}
 	if err := buildTraining(ctx, env, rng, res); err != nil {
 		return nil, fmt.Errorf("training: %w", err)

@@ -155,10 +155,19 @@ func (s *Service) Report(ctx context.Context, p *access.Principal, reporterName 
 	}
 	e := store.Event{Ref: newRef(), CommunityID: comm.ID, CategoryID: cats[i].ID, Title: in.Title, Description: in.Description, Address: in.Address,
 		Lat: in.Lat, Lng: in.Lng, Source: in.Source, SourceRef: in.SourceRef, ReporterName: reporterName, Status: Reported}
+	filedAt := ""
 	if in.PlaceID != "" {
 		pl, _, err := s.Store.Place(ctx, in.PlaceID)
-		if err != nil || pl.CommunityID != comm.ID {
+		if err != nil {
 			return e, errs.E(errs.Invalid, "err.report.room").OnField("place")
+		}
+		if pl.CommunityID != comm.ID {
+			// Handled anywhere (全域通办): filed in one community about a
+			// place of another, it goes to the community responsible.
+			if e, err = s.routeTo(ctx, e, pl.CommunityID, cats[i].Code); err != nil {
+				return e, err
+			}
+			filedAt = comm.Name
 		}
 		e.PlaceID, e.GridID = pl.ID, pl.GridID
 		if e.Address == "" {
@@ -184,9 +193,29 @@ func (s *Service) Report(ctx context.Context, p *access.Principal, reporterName 
 		if err != nil {
 			return err
 		}
+		if filedAt != "" {
+			if _, err := tx.AddEventStep(ctx, e.ID, "", "system", "route", Reported, Reported, filedAt); err != nil {
+				return err
+			}
+		}
 		return s.addPhotos(ctx, tx, e.ID, step, photos, in.Photos)
 	})
 	return e, err
+}
+
+// routeTo gives a new event to another community of the same instance,
+// under its category of the same code.
+func (s *Service) routeTo(ctx context.Context, e store.Event, communityID, category string) (store.Event, error) {
+	cats, err := s.Store.EventCategories(ctx, communityID)
+	if err != nil {
+		return e, err
+	}
+	i := slices.IndexFunc(cats, func(c store.EventCategory) bool { return c.Code == category })
+	if i < 0 {
+		return e, errs.E(errs.Invalid, "err.event.route_category").OnField("category")
+	}
+	e.CommunityID, e.CategoryID = communityID, cats[i].ID
+	return e, nil
 }
 
 func (s *Service) encrypt(ps []Photo) ([][]byte, error) {
@@ -343,6 +372,11 @@ func (s *Service) Act(ctx context.Context, p *access.Principal, idOrRef string, 
 		}
 		if err := tx.SetEventStatus(ctx, e.ID, e.Status, to, set); err != nil {
 			return err
+		}
+		if to == Closed {
+			if err := tx.EmitChange(ctx, store.HookEventClosed, e.ID, path, e.Ref); err != nil {
+				return err
+			}
 		}
 		note := a.Note
 		if group.Name != "" {

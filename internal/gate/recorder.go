@@ -86,6 +86,9 @@ func (r *recorder) flush() {
 			if err := tx.CreateAlarm(ctx, &alarms[i]); err != nil {
 				return err
 			}
+			if err := tx.EmitAlarm(ctx, &alarms[i]); err != nil {
+				return err
+			}
 		}
 		return tx.InsertDecisions(ctx, batch)
 	})

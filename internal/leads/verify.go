@@ -135,7 +135,10 @@ func (s *Service) Verify(ctx context.Context, p *access.Principal, leadID string
 				return err
 			}
 		}
-		return tx.LeadEvent(ctx, l.ID, p.UserID, p.Name, "verified", in.Method+":"+in.Outcome+":"+in.Measure)
+		if err := tx.LeadEvent(ctx, l.ID, p.UserID, p.Name, "verified", in.Method+":"+in.Outcome+":"+in.Measure); err != nil {
+			return err
+		}
+		return tx.EmitChange(ctx, store.HookLeadVerified, l.ID, path, "")
 	})
 }
 

@@ -45,8 +45,10 @@ type Service struct {
 // Residency values.
 var Residencies = []string{"registered", "permanent", "floating"}
 
-// Tags for people who need care.
-var Tags = []string{"elderly_alone", "disabled", "chronic", "pregnant", "infant", "subsistence"}
+// Tags for people who need care. extreme_poverty (特困供养) and
+// special_care (优抚对象) usually arrive on civil-affairs lists
+// (internal/exchange).
+var Tags = []string{"elderly_alone", "disabled", "chronic", "pregnant", "infant", "subsistence", "extreme_poverty", "special_care"}
 
 // RoomUses of a room.
 var RoomUses = []string{"self", "rented", "group_rental", "vacant", "shop"}

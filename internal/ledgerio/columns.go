@@ -145,9 +145,11 @@ var roomUses = []code{
 var tags = []code{
 	{"独居老人", "elderly_alone"}, {"残疾人", "disabled"}, {"慢性病", "chronic"},
 	{"孕产妇", "pregnant"}, {"婴幼儿", "infant"}, {"低保", "subsistence"},
+	{"特困", "extreme_poverty"}, {"优抚", "special_care"},
 }
 
-var tagAliases = []code{{"低保户", "subsistence"}, {"孕妇", "pregnant"}, {"残疾", "disabled"}}
+var tagAliases = []code{{"低保户", "subsistence"}, {"孕妇", "pregnant"}, {"残疾", "disabled"},
+	{"特困人员", "extreme_poverty"}, {"特困供养", "extreme_poverty"}, {"优抚对象", "special_care"}}
 
 func names(cs []code) []string {
 	out := make([]string, len(cs))

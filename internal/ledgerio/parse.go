@@ -24,7 +24,7 @@ import (
 // ("01"; "97" other), Residency registered|permanent|floating, Relation the
 // GB/T 4761 code ("02" head of household), RoomUse self|rented|
 // group_rental|vacant|shop, Tags elderly_alone|disabled|chronic|pregnant|
-// infant|subsistence. Sex is GB/T 2261.1 (0 unknown, 1 male, 2 female);
+// infant|subsistence|extreme_poverty|special_care. Sex is GB/T 2261.1 (0 unknown, 1 male, 2 female);
 // BirthDate and Since are YYYY-MM-DD or "".
 type Row struct {
 	Line               int // 1-based spreadsheet row

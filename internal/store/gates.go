@@ -381,7 +381,10 @@ func (tx *Tx) beforeCommit(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	return tx.flushResync(ctx)
+	if err := tx.flushResync(ctx); err != nil {
+		return err
+	}
+	return tx.flushHooks(ctx) // last: it locks webhook subscriptions until commit
 }
 
 // inChunks calls fn with the set's members 500 at a time, and their

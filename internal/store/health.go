@@ -232,6 +232,12 @@ func (tx *Tx) LogChange(ctx context.Context, c *Change) error {
 	if c.Changes == "" {
 		c.Changes = "{}"
 	}
+	if c.Action != "reveal" { // a reveal reads, it changes nothing
+		tx.notePersonChanged(c.PersonID)
+		if c.EntityType == "person" {
+			tx.notePersonChanged(c.EntityID)
+		}
+	}
 	_, err := tx.exec(ctx, `INSERT INTO change_log (id, entity_type, entity_id, person_id, at, actor_id, actor_name, source, action, reason, changes)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, c.ID, c.EntityType, c.EntityID, nullStr(c.PersonID), ms(c.At),
 		nullStr(c.ActorID), c.ActorName, c.Source, c.Action, c.Reason, c.Changes)

@@ -54,7 +54,7 @@ type Person struct {
 	RegisteredRegion string
 	RegisteredAddr   string
 	Workplace        string
-	Tags             string // comma-separated care tags: elderly_alone, disabled, chronic, pregnant, infant, subsistence
+	Tags             string // comma-separated care tags (ledger.Tags)
 	Notes            string
 	NameInitials     string // pinyin initials, for search
 	MergedInto       string

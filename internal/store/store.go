@@ -171,6 +171,10 @@ type Tx struct {
 	written   map[string]bool // tables written, for Changes
 	resyncIDs map[string]bool // people whose credentials devices must fetch again
 	touched   map[string]bool // households whose members changed
+
+	changedPeople map[string]bool        // people whose ledger record changed: one person.changed each
+	hookSubs      *[]WebhookSubscription // active webhook subscriptions, read once
+	hooks         []hookEvent            // webhook events, written just before commit
 }
 
 // Write runs fn in one transaction and commits when fn returns nil.

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"shequ/internal/access"
@@ -95,8 +96,19 @@ func (s *Server) eventReport(w http.ResponseWriter, r *http.Request) {
 	if reqOf(r).p.CanAnywhere(access.GridWork) && !reqOf(r).p.CanAnywhere(access.EventManage) {
 		source = "grid"
 	}
-	e, err := s.Events.Report(r.Context(), reqOf(r).p, "", events.Input{CommunityID: r.FormValue("community"), Category: r.FormValue("category"),
-		Title: r.FormValue("title"), Description: r.FormValue("description"), Address: r.FormValue("address"), Source: source, Photos: photosOf(r)})
+	in := events.Input{CommunityID: r.FormValue("community"), Category: r.FormValue("category"),
+		Title: r.FormValue("title"), Description: r.FormValue("description"), Address: r.FormValue("address"), Source: source, Photos: photosOf(r)}
+	// A resident named by ID number: the event is about their home, and
+	// goes to the community responsible for it (handled anywhere).
+	if n := strings.TrimSpace(r.FormValue("id_number")); n != "" {
+		room, err := s.residentRoom(r, n)
+		if err != nil {
+			s.formDone(w, r, "/events", "new-event", err)
+			return
+		}
+		in.PlaceID = room
+	}
+	e, err := s.Events.Report(r.Context(), reqOf(r).p, "", in)
 	if errs.Is(err, errs.Forbidden) {
 		s.deny(w, r, "event.report", "org_node", r.FormValue("community"), r.FormValue("community"))
 		return
@@ -201,4 +213,20 @@ func (s *Server) eventCategoryAdd(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.formDone(w, r, "/events", "categories", err)
+}
+
+// residentRoom finds the room a resident (by ID number) lives in now.
+func (s *Server) residentRoom(r *http.Request, number string) (string, error) {
+	personID, err := s.personByIDNumber(r, number)
+	if err != nil {
+		return "", err
+	}
+	ms, err := s.Store.Memberships(r.Context(), personID)
+	if err != nil {
+		return "", err
+	}
+	if len(ms) == 0 || ms[0].Until != "" {
+		return "", errs.E(errs.Invalid, "err.event.no_home").OnField("id_number")
+	}
+	return ms[0].RoomID, nil
 }

@@ -136,6 +136,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.peopleRoutes(mux)
 	s.trainingRoutes(mux)
 	s.sharingRoutes(mux)
+	s.overviewRoutes(mux)
 	s.exchangeRoutes(mux)
 	s.webhookRoutes(mux)
 

@@ -23,6 +23,7 @@ import (
 	"shequ/internal/ledger"
 	"shequ/internal/locale"
 	"shequ/internal/pii"
+	"shequ/internal/sharing"
 	"shequ/internal/store"
 )
 
@@ -39,6 +40,7 @@ type Server struct {
 	Leads   *leads.Service
 	Events  *events.Service
 	Assess  *assess.Service
+	Sharing *sharing.Service
 	Cat     *locale.Catalog
 	Cfg     config.Config
 	Log     *slog.Logger

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"shequ/internal/locale"
 	"shequ/internal/pii"
 	"shequ/internal/policy"
+	"shequ/internal/sharing"
 )
 
 //go:embed templates/*.html
@@ -44,14 +46,19 @@ type views struct {
 // funcs are placeholders at parse time; render binds them per request.
 func baseFuncs() template.FuncMap {
 	return template.FuncMap{
-		"t":          func(key string, args ...any) string { return key },
-		"can":        func(a string) bool { return false },
-		"lang":       func() string { return "zh" },
-		"time":       fmtTime,
-		"date":       func(t time.Time) string { return fmtDate(t) },
-		"add":        func(a, b int) int { return a + b },
-		"peopleTabs": func() []peopleTab { return peopleTabs },
-		"formula":    assess.Formula,
+		"t":               func(key string, args ...any) string { return key },
+		"can":             func(a string) bool { return false },
+		"lang":            func() string { return "zh" },
+		"time":            fmtTime,
+		"date":            func(t time.Time) string { return fmtDate(t) },
+		"add":             func(a, b int) int { return a + b },
+		"peopleTabs":      func() []peopleTab { return peopleTabs },
+		"formula":         assess.Formula,
+		"grants":          sharing.ParseGrants,
+		"writable":        func() []string { return sharing.Writable },
+		"agreementStatus": sharing.Status,
+		"index0":          func(g sharing.Grants, d string) sharing.Grant { return g[d] },
+		"inList":          func(list []string, v string) bool { return slices.Contains(list, v) },
 		"dict": func(kv ...any) map[string]any {
 			m := map[string]any{}
 			for i := 0; i+1 < len(kv); i += 2 {
@@ -133,10 +140,13 @@ var nav = []navItem{
 	{"/grid/", "nav.grid", access.GridWork},
 	{"/grid/manage", "nav.grid_manage", access.OrgManage},
 	{"/people", "nav.people", access.AssessView},
+	{"/overview", "nav.overview", access.BrainView},
+	{"/sharing", "nav.sharing", access.ShareManage},
 	{"/events", "nav.events", access.EventView},
 	{"/portal/manage", "nav.portal_manage", access.EventManage},
 	{"/leads", "nav.leads", access.LeadView},
 	{"/leads/codes", "nav.reports", access.LeadManage},
+	{"/exchange", "nav.exchange", access.DataImport},
 	{"/org", "nav.org", access.OrgView},
 	{"/users", "nav.users", access.UserView},
 	{"/audit", "nav.audit", access.AuditView},
