@@ -148,10 +148,8 @@ func (s *Server) fhirCreate(dataset string) http.HandlerFunc {
 		}
 		kind := map[string]string{"health_tests": "Observation", "vaccinations": "Immunization"}[dataset]
 		w.Header().Set("Location", "/api/v1/fhir/"+kind+"/"+id)
-		s.idempotent(w, r, body, func(tx *store.Tx) (int, any, error) {
-			return http.StatusCreated, map[string]any{"resourceType": "OperationOutcome", "id": id,
-				"issue": []map[string]string{{"severity": "information", "code": "informational", "diagnostics": kind + "/" + id}}}, nil
-		})
+		s.keep(w, r, body, http.StatusCreated, map[string]any{"resourceType": "OperationOutcome", "id": id,
+			"issue": []map[string]string{{"severity": "information", "code": "informational", "diagnostics": kind + "/" + id}}})
 	}
 }
 

@@ -18,9 +18,18 @@ import (
 // nothing; the same key for a different request (method, path, body) is a
 // conflict.
 func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, body []byte, fn func(tx *store.Tx) (int, any, error)) {
-	if s.replayed(w, r, body) {
-		return
+	if !s.replayed(w, r, body) {
+		s.save(w, r, body, fn)
 	}
+}
+
+// keep stores the answer to a write that was applied in its own
+// transaction (after replayed said it was new) and sends it.
+func (s *Server) keep(w http.ResponseWriter, r *http.Request, body []byte, status int, v any) {
+	s.save(w, r, body, func(*store.Tx) (int, any, error) { return status, v, nil })
+}
+
+func (s *Server) save(w http.ResponseWriter, r *http.Request, body []byte, fn func(tx *store.Tx) (int, any, error)) {
 	p, key, request := reqOf(r).p, r.Header.Get("Idempotency-Key"), idemRequest(r, body)
 	var a store.Idempotent
 	err := s.Store.Write(r.Context(), func(tx *store.Tx) error {

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 
 	"shequ/internal/errs"
@@ -34,11 +36,30 @@ type apiBatch struct {
 // apiLeadColumns is the layout of an API batch, as its results come back.
 var apiLeadColumns = []string{"ref", "name", "id_number", "id_hmac", "phone", "address", "reason", "deadline"}
 
+// With an Idempotency-Key, a retry (a lost answer, a sender that
+// crashed) gets the first answer and imports nothing twice.
 func (s *Server) apiLeadBatch(w http.ResponseWriter, r *http.Request) {
 	var in apiBatch
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<20))
+	if err != nil {
+		s.fail(w, r, errs.E(errs.Invalid, "err.api.too_large", 64<<20))
+		return
+	}
+	keyed := r.Header.Get("Idempotency-Key") != ""
+	if keyed && s.replayed(w, r, body) {
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	if err := readJSON(w, r, 64<<20, &in); err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	answer := func(status int, v any) {
+		if keyed {
+			s.keep(w, r, body, status, v)
+		} else {
+			writeJSON(w, status, v)
+		}
 	}
 	node, err := s.Store.OrgNodeByCode(r.Context(), in.Node)
 	if err != nil {
@@ -64,12 +85,12 @@ func (s *Server) apiLeadBatch(w http.ResponseWriter, r *http.Request) {
 	case errs.Is(err, errs.Forbidden):
 		s.deny(w, r, "lead.manage", "org_node", node.ID, node.ID)
 	case err != nil && len(problems) > 0:
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]string{"code": "invalid", "message": message(reqOf(r), err)},
+		answer(http.StatusBadRequest, map[string]any{"error": map[string]string{"code": "invalid", "message": message(reqOf(r), err)},
 			"problems": problems})
 	case err != nil:
 		s.fail(w, r, err)
 	default:
-		writeJSON(w, http.StatusOK, map[string]any{"batch_id": res.Batch.ID, "rows": res.Rows, "matched": res.ByID + res.ByPhone + res.Fuzzy,
+		answer(http.StatusOK, map[string]any{"batch_id": res.Batch.ID, "rows": res.Rows, "matched": res.ByID + res.ByPhone + res.Fuzzy,
 			"assigned": res.Assigned, "unmatched": res.Unmatched, "elsewhere": res.Away, "problems": problems})
 	}
 }

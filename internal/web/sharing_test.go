@@ -18,6 +18,7 @@ import (
 
 	"shequ/internal/access"
 	"shequ/internal/apptest"
+	"shequ/internal/auth"
 	"shequ/internal/sharing"
 	"shequ/internal/store"
 )
@@ -201,6 +202,41 @@ func partnerAPI(t *testing.T, e *apptest.Env) {
 			t.Errorf("%s outside the agreement: %d", path, st)
 		}
 	}
+	// Webhooks follow the agreement: told of residents' changes in its
+	// street, not of events it does not cover, nor outside the street.
+	partner, _ := e.App.Store.UserByUsername(context.Background(), "qindu-health")
+	hook := func(kind, path string) bool {
+		return e.App.Web.Sharing.AllowsHook(context.Background(), partner.ID, kind, path)
+	}
+	comm := e.Demo.Communities[0].Path
+	if !hook("person.changed", comm) || hook("event.closed", comm) || hook("person.changed", "/elsewhere/") {
+		t.Errorf("webhook gate: person %v, event %v, elsewhere %v", hook("person.changed", comm), hook("event.closed", comm), hook("person.changed", "/elsewhere/"))
+	}
+
+	// Under a wider agreement every dataset answers as specified.
+	ags, _ := e.App.Store.PartnerAgreements(context.Background(), partner.ID)
+	gr := sharing.ParseGrants(ags[0].Grants)
+	for _, d := range []string{"households", "places", "leads", "events"} {
+		ds, _ := sharing.DatasetByName(d)
+		var fields []string
+		for _, f := range ds.Fields {
+			fields = append(fields, f.Name)
+		}
+		gr[d] = sharing.Grant{Fields: fields}
+	}
+	if _, err := e.App.Web.Sharing.Save(context.Background(), principal(t, e, access.Admin), sharing.Input{ID: ags[0].ID, Name: ags[0].Name,
+		Purpose: ags[0].Purpose, ExpiresOn: ags[0].ExpiresOn, RateLimit: ags[0].RateLimit, Grants: gr}); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/api/v1/events?limit=5", "/api/v1/leads?limit=5", "/api/v1/households?limit=5", "/api/v1/places?limit=5",
+		"/api/v1/events?updated_since=2026-01-01T00:00:00%2B08:00&node=" + e.Demo.Communities[1].ID} {
+		st, _, b := sp.call(t, "GET", base+path, tok, nil, nil)
+		var pg page
+		json.Unmarshal(b, &pg)
+		if st != 200 || len(pg.Records) == 0 {
+			t.Errorf("%s under the wider agreement: %d, %d records", path, st, len(pg.Records))
+		}
+	}
 	if st, _, _ := sp.callInvalid(t, "GET", base+"/api/v1/persons?updated_since=yesterday", tok); st != 400 {
 		t.Errorf("bad updated_since: %d", st)
 	}
@@ -218,17 +254,6 @@ func partnerAPI(t *testing.T, e *apptest.Env) {
 	_, body, _ = apptest.Do(t, staff, "GET", base+"/sharing/"+agID, nil, nil)
 	if !strings.Contains(body, id) || !strings.Contains(body, "疫情防控数据共享协议") {
 		t.Errorf("the access log lacks the person served")
-	}
-
-	// Webhooks follow the agreement: told of residents' changes in its
-	// street, not of events it does not cover, nor outside the street.
-	partner, _ := e.App.Store.UserByUsername(context.Background(), "qindu-health")
-	hook := func(kind, path string) bool {
-		return e.App.Web.Sharing.AllowsHook(context.Background(), partner.ID, kind, path)
-	}
-	comm := e.Demo.Communities[0].Path
-	if !hook("person.changed", comm) || hook("event.closed", comm) || hook("person.changed", "/elsewhere/") {
-		t.Errorf("webhook gate: person %v, event %v, elsewhere %v", hook("person.changed", comm), hook("event.closed", comm), hook("person.changed", "/elsewhere/"))
 	}
 
 	// Expired: a year and a day later the token gets 403.
@@ -438,5 +463,47 @@ func TestFHIRThroughTheAPI(t *testing.T) {
 	}
 	if st, _, _ := sp.call(t, "GET", base+"/api/v1/fhir/Patient/not-a-person", tok, nil, nil); st != 404 {
 		t.Errorf("unknown person: %d", st)
+	}
+}
+
+// The leads API as specified: an epidemic command's API account sends a
+// batch with an Idempotency-Key; the retry is the first answer and imports
+// nothing twice; the results answer as specified.
+func TestLeadAPIAsSpecified(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	base := e.Server.URL
+	sp := loadSpec(t, base)
+	ctx := context.Background()
+	u, err := e.App.Auth.CreateUser(ctx, nil, auth.NewUser{Username: "command", DisplayName: "区疫情防控指挥部", Kind: store.KindAPI,
+		Role: access.Official, NodeID: e.Demo.Street.ID}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := e.App.Auth.IssueToken(ctx, nil, u.ID, "test", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"node":"` + e.Demo.Street.Code + `","name":"协查 2026-11-28","deadline":"2026-11-30",
+		"leads":[{"ref":"A-1","name":"某某","phone":"13800000000","address":"外地"}]}`)
+	key := map[string]string{"Idempotency-Key": "batch-2026-11-28-a"}
+	st, _, b := sp.call(t, "POST", base+"/api/v1/leads/batches", tok, key, body)
+	var res struct {
+		BatchID string `json:"batch_id"`
+	}
+	json.Unmarshal(b, &res)
+	if st != 200 || res.BatchID == "" {
+		t.Fatalf("batch: %d %s", st, b)
+	}
+	st, h, b2 := sp.call(t, "POST", base+"/api/v1/leads/batches", tok, key, body)
+	if st != 200 || h.Get("Idempotent-Replayed") != "true" || !bytes.Equal(b, b2) {
+		t.Errorf("retry: %d %v", st, h)
+	}
+	var n int
+	store.RawForTest(e.App.Store).QueryRow(`SELECT count(*) FROM lead_batches WHERE name = '协查 2026-11-28'`).Scan(&n)
+	if n != 1 {
+		t.Errorf("%d batches after a retry, want 1", n)
+	}
+	if st, _, _ := sp.call(t, "GET", base+"/api/v1/leads/batches/"+res.BatchID+"/results", tok, nil, nil); st != 200 {
+		t.Errorf("results: %d", st)
 	}
 }
