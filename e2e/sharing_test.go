@@ -63,4 +63,13 @@ func TestStreetSeesBothCommunities(t *testing.T) {
 		errorPage(t, admin, "the data standard lacks its code tables")
 	}
 	shot(t, admin, "03-standard")
+	for i, page := range []struct{ path, want string }{{"/exchange", "模板"}, {"/webhooks", "qindu-health"}} {
+		if st := open(t, admin, d.URL+page.path); st != http.StatusOK {
+			errorPage(t, admin, "%s: status %d", page.path, st)
+		}
+		if !strings.Contains(bodyText(t, admin)+pageHTML(t, admin), page.want) {
+			errorPage(t, admin, "%s lacks %q", page.path, page.want)
+		}
+		shot(t, admin, []string{"04-exchange", "05-webhooks"}[i])
+	}
 }
