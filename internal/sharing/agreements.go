@@ -156,11 +156,8 @@ func (s *Service) IsPartner(ctx context.Context, userID string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	as, err := s.Store.Assignments(ctx, userID)
-	if err != nil {
-		return false, err
-	}
-	return slices.ContainsFunc(as, func(a store.RoleAssignment) bool { return a.Role == string(access.Partner) }), nil
+	paths, err := s.Store.PartnerPaths(ctx, userID)
+	return len(paths) > 0, err
 }
 
 func (d Dataset) field(name string) Field {
