@@ -139,6 +139,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.overviewRoutes(mux)
 	s.exchangeRoutes(mux)
 	s.webhookRoutes(mux)
+	s.brainRoutes(mux)
+	s.siteplanRoutes(mux)
 
 	mux.HandleFunc("GET /audit", s.signedIn(s.auditPage))
 
