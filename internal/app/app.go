@@ -18,6 +18,7 @@ import (
 	"shequ/internal/assess"
 	"shequ/internal/audit"
 	"shequ/internal/auth"
+	"shequ/internal/brain"
 	"shequ/internal/config"
 	"shequ/internal/events"
 	"shequ/internal/face"
@@ -194,6 +195,7 @@ func (a *App) Serve(ctx context.Context) error {
 	go a.jobs(ctx)
 	go a.deliver(ctx)
 	go a.deliverWebhooks(ctx, 5*time.Second)
+	go brain.Run(ctx, a.Store, a.Log, brain.RefreshEvery)
 	go a.reloadKeys(ctx)
 	go a.Gates.WatchDevices(ctx, 3*time.Minute, 30*time.Second)
 	if err := a.startMQTT(ctx); err != nil {

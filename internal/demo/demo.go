@@ -144,6 +144,9 @@ func Build(ctx context.Context, env Env, opt Options) (*Result, error) {
 	if err := buildPartner(ctx, env, res); err != nil {
 		return nil, fmt.Errorf("partner: %w", err)
 	}
+	if err := buildSitePlan(ctx, env, res); err != nil {
+		return nil, fmt.Errorf("site plan: %w", err)
+	}
 	if err := buildTraining(ctx, env, rng, res); err != nil {
 		return nil, fmt.Errorf("training: %w", err)
 	}

@@ -16,6 +16,7 @@ type Query struct {
 	Residency string
 	Tag       string
 	PlaceID   string
+	Node      string // an organisation node: only people living at or below it
 	Page      int
 	PageSize  int
 }
@@ -26,6 +27,23 @@ type Query struct {
 // of a name or address otherwise.
 func (s *Service) Search(ctx context.Context, p *access.Principal, q Query) ([]store.PersonHit, int, error) {
 	f := store.PersonFilter{Scopes: p.Scopes(access.PersonView), Residency: q.Residency, Tag: q.Tag, PlaceID: q.PlaceID}
+	if q.Node != "" {
+		// The part of the principal's scope at or below the node.
+		n, err := s.Store.OrgNode(ctx, q.Node)
+		if err != nil {
+			return nil, 0, err
+		}
+		var within []string
+		for _, sc := range f.Scopes {
+			switch {
+			case strings.HasPrefix(n.Path, sc):
+				within = append(within, n.Path)
+			case strings.HasPrefix(sc, n.Path):
+				within = append(within, sc)
+			}
+		}
+		f.Scopes = within
+	}
 	if q.PageSize <= 0 {
 		q.PageSize = 50
 	}

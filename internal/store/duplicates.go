@@ -68,6 +68,8 @@ func (s *Store) DuplicateGroups(ctx context.Context, limit int) ([]DuplicateGrou
 // drop as merged into keep. Nothing is deleted: drop stays as a record of
 // the merge.
 func (tx *Tx) MergePersons(ctx context.Context, keep, drop string) error {
+	tx.markPerson(keep)
+	tx.markPerson(drop)
 	stmts := []string{
 		// A household both belong to keeps keep's membership.
 		`DELETE FROM household_members WHERE person_id = $2 AND household_id IN (SELECT household_id FROM household_members WHERE person_id = $1)`,

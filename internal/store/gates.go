@@ -372,6 +372,9 @@ func (tx *Tx) touchHousehold(id string) {
 
 // beforeCommit runs what the transaction collected, just before its commit.
 func (tx *Tx) beforeCommit(ctx context.Context) error {
+	if err := tx.flushRollups(ctx); err != nil {
+		return err
+	}
 	if err := inChunks(tx.touched, func(ph string, ids []any) error {
 		// Always forward, also when the clock has not moved (or went back).
 		_, err := tx.exec(ctx, `UPDATE places SET updated_at = CASE WHEN updated_at < $1 THEN $1 ELSE updated_at + 1 END

@@ -744,6 +744,10 @@ func (s *Store) GridWorkers(ctx context.Context, gridID string) ([]string, error
 // another grid; the open campaign tasks of its rooms follow it.
 func (tx *Tx) MoveToGrid(ctx context.Context, placeID, gridID string) error {
 	const below = `(SELECT id FROM places WHERE id = $2 OR parent_id = $2 OR parent_id IN (SELECT id FROM places WHERE parent_id = $2))`
+	if err := tx.markRoomsBelow(ctx, placeID); err != nil {
+		return err
+	}
+	tx.markNode(gridID)
 	if _, err := tx.exec(ctx, `UPDATE places SET grid_id = $1 WHERE id IN `+below, gridID, placeID); err != nil {
 		return err
 	}

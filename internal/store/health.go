@@ -67,6 +67,7 @@ func (tx *Tx) AddTest(ctx context.Context, t *HealthTest) error {
 	_, err := tx.exec(ctx, `INSERT INTO health_tests (id, person_id, kind, sampled_at, result_at, result, institution, source, entered_by, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, t.ID, t.PersonID, t.Kind, ms(t.SampledAt), ms(t.ResultAt), t.Result,
 		t.Institution, t.Source, nullStr(t.EnteredBy), ms(tx.Now()))
+	tx.markPerson(t.PersonID)
 	return err
 }
 
@@ -76,6 +77,7 @@ func (tx *Tx) AddVaccination(ctx context.Context, v *Vaccination) error {
 	_, err := tx.exec(ctx, `INSERT INTO vaccinations (id, person_id, vaccine, dose, given_on, site, lot, source, entered_by, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, v.ID, v.PersonID, v.Vaccine, v.Dose, v.GivenOn, v.Site, v.Lot, v.Source,
 		nullStr(v.EnteredBy), ms(tx.Now()))
+	tx.markPerson(v.PersonID)
 	return err
 }
 
@@ -100,12 +102,14 @@ func (tx *Tx) AddMonitoring(ctx context.Context, m *Monitoring) error {
 	m.ID = orNew(m.ID)
 	_, err := tx.exec(ctx, `INSERT INTO monitoring (id, person_id, kind, start_date, end_date, reason, source, entered_by, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, m.ID, m.PersonID, m.Kind, m.StartDate, m.EndDate, m.Reason, m.Source, nullStr(m.EnteredBy), ms(tx.Now()))
+	tx.markPerson(m.PersonID)
 	return err
 }
 
 // LiftMonitoring ends a period of a person early.
 func (tx *Tx) LiftMonitoring(ctx context.Context, personID, id, on string) error {
 	r, err := tx.exec(ctx, `UPDATE monitoring SET lifted_on = $1 WHERE id = $2 AND person_id = $3 AND lifted_on IS NULL`, on, id, personID)
+	tx.markPerson(personID)
 	if err != nil {
 		return err
 	}

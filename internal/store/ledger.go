@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -88,6 +89,9 @@ func (tx *Tx) CreatePlace(ctx context.Context, p *Place) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		p.ID, p.CommunityID, nullStr(p.GridID), nullStr(p.ParentID), p.Kind, p.Name, p.Address, nullInt(p.Floors), nullInt(p.Floor),
 		p.Seq, nullStr(p.RoomUse), p.Survey, ms(p.LastVisitAt), now, now)
+	if p.Kind == PlaceRoom {
+		tx.markNode(cmp.Or(p.GridID, p.CommunityID))
+	}
 	return err
 }
 
@@ -119,6 +123,7 @@ func (tx *Tx) CreateHousehold(ctx context.Context, h *Household) error {
 	now := ms(tx.Now())
 	_, err := tx.exec(ctx, `INSERT INTO households (id, room_id, head_id, kind, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 		h.ID, h.RoomID, nullStr(h.HeadID), h.Kind, now, now)
+	tx.markRoom(h.RoomID)
 	return err
 }
 

@@ -202,6 +202,9 @@ func (tx *Tx) InsertPass(ctx context.Context, p *PassRecord) (bool, error) {
 		return false, err
 	}
 	n, _ := r.RowsAffected()
+	if n == 1 {
+		tx.countPass(p)
+	}
 	return n == 1, nil
 }
 

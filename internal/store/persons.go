@@ -299,6 +299,7 @@ func (tx *Tx) UpdatePerson(ctx context.Context, p *Person) error {
 		workplace = $15, tags = $16, notes = $17, name_initials = $18, updated_at = $19 WHERE id = $20`,
 		p.Name, p.IDType, p.IDEnc, nullStr(p.IDBidx), p.IDMask, nullStr(p.BirthDate), p.Sex, p.PhoneEnc, nullStr(p.PhoneBidx), p.PhoneMask,
 		p.Ethnicity, p.Residency, p.RegisteredRegion, p.RegisteredAddr, p.Workplace, p.Tags, p.Notes, p.NameInitials, ms(tx.Now()), p.ID)
+	tx.markPerson(p.ID)
 	return err
 }
 

@@ -191,6 +191,7 @@ func (tx *Tx) FindPlace(ctx context.Context, communityID, parentID, kind, name s
 func (tx *Tx) UpdateRoom(ctx context.Context, id, use, survey string) error {
 	_, err := tx.exec(ctx, `UPDATE places SET room_use = $1, survey = $2, updated_at = $3 WHERE id = $4 AND kind = 'room'`,
 		nullStr(use), survey, ms(tx.Now()), id)
+	tx.markRoom(id)
 	return err
 }
 
@@ -200,5 +201,6 @@ func (tx *Tx) TouchVisit(ctx context.Context, roomID string, at time.Time) error
 	// against, and a visit changes no member by itself.
 	_, err := tx.exec(ctx, `UPDATE places SET last_visit_at = CASE WHEN last_visit_at IS NULL OR last_visit_at < $1 THEN $1 ELSE last_visit_at END,
 		survey = CASE WHEN survey = 'pending' THEN 'surveyed' ELSE survey END WHERE id = $2`, ms(at), roomID)
+	tx.markRoom(roomID)
 	return err
 }

@@ -175,6 +175,7 @@ type Tx struct {
 	changedPeople map[string]bool        // people whose ledger record changed: one person.changed each
 	hookSubs      *[]WebhookSubscription // active webhook subscriptions, read once
 	hooks         []hookEvent            // webhook events, written just before commit
+	roll          rollupMarks            // pass counts and dirty grids for the rollups (rollups.go)
 }
 
 // Write runs fn in one transaction and commits when fn returns nil.

@@ -2,7 +2,6 @@ package web
 
 import (
 	"fmt"
-	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -277,56 +276,4 @@ func (s *Server) peopleNote(w http.ResponseWriter, r *http.Request) {
 		err = s.Assess.AddNote(r.Context(), reqOf(r).p, r.PostFormValue("community"), per, r.PostFormValue("kind"), r.PostFormValue("body"))
 	}
 	s.formDone(w, r, "/people/me?from="+url.QueryEscape(per.From)+"&to="+url.QueryEscape(per.To), "notes", err)
-}
-
-// chartColors tell the lines of a chart apart.
-var chartColors = []string{"#1f6feb", "#d1242f", "#1a7f37", "#bf8700", "#8250df", "#0a7f8f", "#cf4ab8", "#57606a", "#953800", "#116329"}
-
-// lineChart draws series of scores (0–100, -1 for a month without data)
-// as an SVG line chart with a legend.
-func lineChart(labels []string, series []assess.Series) template.HTML {
-	const w, h, left, right, top, bottom = 640, 240, 36, 28, 12, 28
-	plotW, plotH := float64(w-left-right), float64(h-top-bottom)
-	x := func(i int) float64 {
-		if len(labels) < 2 {
-			return float64(left) + plotW/2
-		}
-		return float64(left) + plotW*float64(i)/float64(len(labels)-1)
-	}
-	y := func(v float64) float64 { return float64(top) + plotH*(1-v/100) }
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" xmlns="http://www.w3.org/2000/svg">`, w, h)
-	for _, v := range []float64{0, 25, 50, 75, 100} {
-		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#dde3ea"/><text x="%d" y="%.1f" font-size="10" text-anchor="end" fill="#5f6b7a">%.0f</text>`,
-			left, w-right, y(v), y(v), left-4, y(v)+3, v)
-	}
-	for i, l := range labels {
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="10" text-anchor="middle" fill="#5f6b7a">%s</text>`, x(i), h-10, template.HTMLEscapeString(l))
-	}
-	for si, s := range series {
-		c := chartColors[si%len(chartColors)]
-		var pts []string
-		flush := func() {
-			if len(pts) > 1 {
-				fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>`, c, strings.Join(pts, " "))
-			}
-			pts = nil
-		}
-		for i, v := range s.Values {
-			if v < 0 {
-				flush()
-				continue
-			}
-			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(i), y(v)))
-			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="3" fill="%s"><title>%s %s: %.1f</title></circle>`, x(i), y(v), c,
-				template.HTMLEscapeString(s.Name), template.HTMLEscapeString(labels[i]), v)
-		}
-		flush()
-	}
-	b.WriteString(`</svg><ul class="legend">`)
-	for si, s := range series {
-		fmt.Fprintf(&b, `<li><svg width="14" height="14" aria-hidden="true"><rect width="14" height="14" rx="3" fill="%s"/></svg>%s</li>`, chartColors[si%len(chartColors)], template.HTMLEscapeString(s.Name))
-	}
-	b.WriteString(`</ul>`)
-	return template.HTML(b.String())
 }

@@ -140,6 +140,7 @@ var nav = []navItem{
 	{"/grid/", "nav.grid", access.GridWork},
 	{"/grid/manage", "nav.grid_manage", access.OrgManage},
 	{"/people", "nav.people", access.AssessView},
+	{"/brain", "nav.brain", access.BrainView},
 	{"/overview", "nav.overview", access.BrainView},
 	{"/sharing", "nav.sharing", access.ShareManage},
 	{"/events", "nav.events", access.EventView},
@@ -158,9 +159,9 @@ type navLink struct {
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, page string, data map[string]any) {
-	t, ok := s.views.pages[page]
-	if !ok {
-		http.Error(w, "no template "+page, http.StatusInternalServerError)
+	t, err := s.page(r, page)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
 	rq := reqOf(r)
@@ -168,23 +169,6 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, page string, dat
 	if pr == nil {
 		pr = s.Cat.Printer(locale.Pick("", r))
 	}
-	t, err := t.Clone()
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	t.Funcs(template.FuncMap{
-		"t":    pr.T,
-		"can":  func(a string) bool { return rq.p.CanAnywhere(access.Action(a)) },
-		"lang": func() string { return pr.Lang },
-		"query": func(kv ...any) template.URL {
-			q := r.URL.Query()
-			for i := 0; i+1 < len(kv); i += 2 {
-				q.Set(fmt.Sprint(kv[i]), fmt.Sprint(kv[i+1]))
-			}
-			return template.URL("?" + q.Encode())
-		},
-	})
 	if data == nil {
 		data = map[string]any{}
 	}
@@ -286,4 +270,46 @@ func changeList(js string) []change {
 		}
 	}
 	return out
+}
+
+// page is a page's template with the request's translation and
+// permission functions bound (for a whole page or one of its fragments).
+func (s *Server) page(r *http.Request, page string) (*template.Template, error) {
+	t, ok := s.views.pages[page]
+	if !ok {
+		return nil, fmt.Errorf("no template %s", page)
+	}
+	rq := reqOf(r)
+	pr := rq.pr
+	if pr == nil {
+		pr = s.Cat.Printer(locale.Pick("", r))
+	}
+	t, err := t.Clone()
+	if err != nil {
+		return nil, err
+	}
+	t.Funcs(template.FuncMap{
+		"t":    pr.T,
+		"can":  func(a string) bool { return rq.p.CanAnywhere(access.Action(a)) },
+		"lang": func() string { return pr.Lang },
+		"query": func(kv ...any) template.URL {
+			q := r.URL.Query()
+			for i := 0; i+1 < len(kv); i += 2 {
+				q.Set(fmt.Sprint(kv[i]), fmt.Sprint(kv[i+1]))
+			}
+			return template.URL("?" + q.Encode())
+		},
+	})
+	return t, nil
+}
+
+// fragment renders one named template of a page (a live panel).
+func (s *Server) fragment(r *http.Request, page, name string, data any) (string, error) {
+	t, err := s.page(r, page)
+	if err != nil {
+		return "", err
+	}
+	var buf bytes.Buffer
+	err = t.ExecuteTemplate(&buf, name, data)
+	return buf.String(), err
 }

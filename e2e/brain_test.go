@@ -1,0 +1,54 @@
+package e2e
+
+import (
+	"net/http"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBigScreenLive: the village's staff open the big screen at
+// 1920×1080; the gate simulator plays a few seconds of traffic at the
+// village turnstile, with strangers and fevers among it; the alarms appear
+// on the open screen without a reload. The street official's screen shows
+// both communities.
+func TestBigScreenLive(t *testing.T) {
+	d := startDemo(t)
+	ctx := newBrowser(t)
+	do(t, ctx, "big screen size", chromedp.EmulateViewport(1920, 1080))
+	open(t, ctx, d.URL+"/login")
+	fillLogin(t, ctx, d.Logins["staff"])
+	do(t, ctx, "log in", chromedp.Click(chromedp.CSS("form#login button[type=submit]")))
+	waitFor(t, ctx, `location.pathname === "/"`, "the home page")
+	if st := open(t, ctx, d.URL+"/brain"); st != http.StatusOK {
+		errorPage(t, ctx, "/brain: status %d", st)
+	}
+	waitFor(t, ctx, `document.getElementById("brain").dataset.live === "yes"`, "the live stream to connect")
+	if txt := bodyText(t, ctx); !strings.Contains(txt, "丰乐社区") || !strings.Contains(txt, "实有人口") {
+		errorPage(t, ctx, "the big screen lacks its community or population")
+	}
+	shot(t, ctx, "01-brain")
+
+	sim := exec.Command(shequBin, "gate-sim", "--url", d.URL, "--token", d.Devices["FL-S-TURNSTILE"], "--rate", "40", "--duration", "4s",
+		"--workers", "4", "--db", d.DB, "--key-file", d.Key)
+	if out, err := sim.CombinedOutput(); err != nil {
+		t.Fatalf("gate-sim: %v\n%s", err, out)
+	}
+	waitFor(t, ctx, `!!document.body.dataset.lastAlarm && document.querySelectorAll("#alarm-list li.alarm-new").length > 0`, "an alarm on the open screen")
+	waitFor(t, ctx, `document.querySelectorAll("#brain-plan .sp-gate.sp-flash").length > 0`, "the gate flashing on the site plan")
+	shot(t, ctx, "02-brain-alarm")
+
+	official := newBrowser(t)
+	do(t, official, "big screen size", chromedp.EmulateViewport(1920, 1080))
+	open(t, official, d.URL+"/login")
+	fillLogin(t, official, d.Logins["official"])
+	do(t, official, "log in", chromedp.Click(chromedp.CSS("form#login button[type=submit]")))
+	waitFor(t, official, `location.pathname === "/"`, "the home page")
+	open(t, official, d.URL+"/brain")
+	if txt := bodyText(t, official); !strings.Contains(txt, "和园社区") || !strings.Contains(txt, "丰乐社区") {
+		errorPage(t, official, "the street's big screen should compare both communities")
+	}
+	shot(t, official, "03-brain-street")
+}

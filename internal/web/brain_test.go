@@ -1,0 +1,70 @@
+package web_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+
+	"shequ/internal/access"
+	"shequ/internal/apptest"
+	"shequ/internal/brain"
+	"shequ/internal/store"
+)
+
+// The big screen shows what the database holds: the community's
+// population and passes today for its staff, both communities side by side
+// for the street's official; every tile links to its list; nobody sees a
+// node outside their scope.
+func TestBigScreenShowsTheDatabase(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	ctx := context.Background()
+	if _, err := brain.Refresh(ctx, e.App.Store); err != nil {
+		t.Fatal(err)
+	}
+	raw := store.RawForTest(e.App.Store)
+	village := e.Demo.Communities[1]
+	var people, floating int
+	raw.QueryRow(`SELECT count(DISTINCT m.person_id), count(DISTINCT CASE WHEN p.residency = 'floating' THEN p.id END)
+		FROM household_members m JOIN households h ON h.id = m.household_id JOIN places r ON r.id = h.room_id JOIN persons p ON p.id = m.person_id
+		WHERE r.community_id = $1 AND h.ended_at IS NULL AND (m.until IS NULL OR m.until >= $2) AND p.merged_into IS NULL`, village.ID, e.App.Store.Today()).Scan(&people, &floating)
+
+	staff := e.Login(t, access.Staff)
+	st, body, _ := apptest.Do(t, staff, "GET", e.Server.URL+"/brain", nil, nil)
+	if st != 200 || !strings.Contains(body, village.Name) {
+		t.Fatalf("the staff's big screen: %d", st)
+	}
+	if got := tile(body, "population"); got != strconv.Itoa(people) {
+		t.Errorf("population on the screen %q, in the database %d", got, people)
+	}
+	if got := tile(body, "floating"); got != strconv.Itoa(floating) {
+		t.Errorf("floating on the screen %q, in the database %d", got, floating)
+	}
+	for _, want := range []string{"<svg", `id="alarm-list"`, `data-stream="/brain/stream?node=`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the big screen lacks %s", want)
+		}
+	}
+	if strings.Contains(strings.ReplaceAll(body, "brain.js", ""), "brain.") {
+		t.Error("an untranslated key on the big screen")
+	}
+	// The street's official sees both communities side by side.
+	official := e.Login(t, access.Official)
+	st, body, _ = apptest.Do(t, official, "GET", e.Server.URL+"/brain", nil, nil)
+	if st != 200 || !strings.Contains(body, `data-child="`+e.Demo.Communities[0].ID+`"`) || !strings.Contains(body, `data-child="`+village.ID+`"`) {
+		t.Fatalf("the street's big screen: %d", st)
+	}
+	// Staff of the village may not open the compound's screen.
+	if st, _, _ := apptest.Do(t, staff, "GET", e.Server.URL+"/brain?node="+e.Demo.Communities[0].ID, nil, nil); st != 403 {
+		t.Errorf("another community's screen: %d", st)
+	}
+}
+
+// tile returns the value shown in a big-screen tile.
+func tile(body, key string) string {
+	i := strings.Index(body, `data-fig="`+key+`"`)
+	if i < 0 {
+		return ""
+	}
+	return between(body[i:], `<div class="v">`, `</div>`)
+}
