@@ -431,6 +431,10 @@ func (t *Totals) link(n store.OrgNode) {
 	t.Registered.Link = persons("residency", "registered")
 	t.Permanent.Link = persons("residency", "permanent")
 	t.Floating.Link = persons("residency", "floating")
+	t.Tenants.Link = persons("has", "tenant")
+	t.Monitored.Link = persons("has", "monitoring")
+	t.Vaccinated.Link = persons("has", "unvaccinated")
+	t.Tested7d.Link = persons("has", "tested7d")
 	t.Rooms.Link = "/ledger"
 }
 

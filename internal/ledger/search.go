@@ -15,6 +15,7 @@ type Query struct {
 	Text      string
 	Residency string
 	Tag       string
+	Has       string // store.PersonHas
 	PlaceID   string
 	Node      string // an organisation node: only people living at or below it
 	Page      int
@@ -26,7 +27,7 @@ type Query struct {
 // looks like one, as pinyin initials when it is Latin letters, and as part
 // of a name or address otherwise.
 func (s *Service) Search(ctx context.Context, p *access.Principal, q Query) ([]store.PersonHit, int, error) {
-	f := store.PersonFilter{Scopes: p.Scopes(access.PersonView), Residency: q.Residency, Tag: q.Tag, PlaceID: q.PlaceID}
+	f := store.PersonFilter{Scopes: p.Scopes(access.PersonView), Residency: q.Residency, Tag: q.Tag, Has: q.Has, PlaceID: q.PlaceID}
 	if q.Node != "" {
 		// The part of the principal's scope at or below the node.
 		n, err := s.Store.OrgNode(ctx, q.Node)

@@ -60,11 +60,16 @@ type PersonFilter struct {
 	PhoneBidx string   // exact phone
 	Residency string
 	Tag       string
+	Has       string // one of PersonHas: monitoring, vaccinated, unvaccinated, tested7d, tenant
 	Address   string // part of the room's address
 	PlaceID   string // a building, house, unit or room
 	Limit     int
 	Offset    int
 }
+
+// PersonHas are the conditions a person list can be narrowed to (what
+// the big screen's figures count).
+var PersonHas = []string{"monitoring", "vaccinated", "unvaccinated", "tested7d", "tenant"}
 
 // PersonHit is one row of a person list: the person and where they live.
 type PersonHit struct {
@@ -107,6 +112,18 @@ func (s *Store) Persons(ctx context.Context, f PersonFilter) ([]PersonHit, int, 
 	}
 	if f.Tag != "" {
 		where = append(where, "(',' || pe.tags || ',') LIKE "+arg("%,"+f.Tag+",%"))
+	}
+	switch f.Has {
+	case "monitoring":
+		where = append(where, "EXISTS (SELECT 1 FROM monitoring mo WHERE mo.person_id = pe.id AND mo.lifted_on IS NULL AND mo.start_date <= $1 AND mo.end_date >= $1)")
+	case "vaccinated":
+		where = append(where, "EXISTS (SELECT 1 FROM vaccinations va WHERE va.person_id = pe.id)")
+	case "unvaccinated":
+		where = append(where, "NOT EXISTS (SELECT 1 FROM vaccinations va WHERE va.person_id = pe.id)")
+	case "tested7d":
+		where = append(where, "EXISTS (SELECT 1 FROM health_tests ht WHERE ht.person_id = pe.id AND ht.sampled_at >= "+arg(s.now().AddDate(0, 0, -7).UnixMilli())+")")
+	case "tenant":
+		where = append(where, "h.kind = 'rental'")
 	}
 	if f.Address != "" {
 		where = append(where, "r.address LIKE "+arg("%"+f.Address+"%"))

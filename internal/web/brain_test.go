@@ -48,6 +48,22 @@ func TestBigScreenShowsTheDatabase(t *testing.T) {
 	if strings.Contains(strings.ReplaceAll(body, "brain.js", ""), "brain.") {
 		t.Error("an untranslated key on the big screen")
 	}
+	// A figure leads to the list behind it: the people under monitoring.
+	var monitored int
+	raw.QueryRow(`SELECT count(DISTINCT m.person_id) FROM monitoring mo JOIN household_members m ON m.person_id = mo.person_id
+		JOIN households h ON h.id = m.household_id JOIN places r ON r.id = h.room_id
+		WHERE r.community_id = $1 AND h.ended_at IS NULL AND (m.until IS NULL OR m.until >= $2) AND mo.lifted_on IS NULL
+		AND mo.start_date <= $2 AND mo.end_date >= $2`, village.ID, e.App.Store.Today()).Scan(&monitored)
+	if got := tile(body, "monitored"); got != strconv.Itoa(monitored) {
+		t.Errorf("monitored on the screen %q, in the database %d", got, monitored)
+	}
+	i := strings.Index(body, `data-fig="monitored"`)
+	link := body[strings.LastIndex(body[:i], `href="`)+6 : i]
+	link = strings.ReplaceAll(link[:strings.Index(link, `"`)], "&amp;", "&")
+	_, list, _ := apptest.Do(t, staff, "GET", e.Server.URL+link, nil, nil)
+	if !strings.Contains(list, "健康监测中") || !strings.Contains(list, strconv.Itoa(monitored)) {
+		t.Errorf("the monitoring list behind the figure (%s) does not show %d people", link, monitored)
+	}
 	// The street's official sees both communities side by side.
 	official := e.Login(t, access.Official)
 	st, body, _ = apptest.Do(t, official, "GET", e.Server.URL+"/brain", nil, nil)

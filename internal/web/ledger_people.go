@@ -131,7 +131,7 @@ func (s *Server) persons(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	page := max(atoiDefault(q.Get("page"), 1), 1)
 	hits, total, err := s.Ledger.Search(r.Context(), rq.p, ledger.Query{Text: q.Get("q"), Residency: q.Get("residency"),
-		Tag: q.Get("tag"), PlaceID: q.Get("place"), Node: q.Get("node"), Page: page, PageSize: pageSize})
+		Tag: q.Get("tag"), Has: q.Get("has"), PlaceID: q.Get("place"), Node: q.Get("node"), Page: page, PageSize: pageSize})
 	if err != nil {
 		s.fail(w, r, err)
 		return
