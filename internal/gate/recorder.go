@@ -16,6 +16,7 @@ type recorder struct {
 	s        *store.Store
 	log      *slog.Logger
 	mu       sync.Mutex
+	writing  sync.Mutex // held while a batch is written, so Flush waits for one in flight
 	buf      []store.Decision
 	alarms   []store.Alarm
 	kick     chan struct{}
@@ -53,7 +54,9 @@ func (r *recorder) addAlarm(a store.Alarm) {
 	}
 }
 
-// Flush writes what is queued now (tests, shutdown).
+// Flush writes what is queued now (tests, shutdown); when it returns,
+// everything queued before the call is written, also a batch the
+// background loop had already taken.
 func (r *recorder) Flush() { r.flush() }
 
 func (r *recorder) loop() {
@@ -73,6 +76,8 @@ func (r *recorder) loop() {
 }
 
 func (r *recorder) flush() {
+	r.writing.Lock()
+	defer r.writing.Unlock()
 	r.mu.Lock()
 	batch, alarms := r.buf, r.alarms
 	r.buf, r.alarms = nil, nil
