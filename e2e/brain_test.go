@@ -36,8 +36,10 @@ func TestBigScreenLive(t *testing.T) {
 	if out, err := sim.CombinedOutput(); err != nil {
 		t.Fatalf("gate-sim: %v\n%s", err, out)
 	}
-	waitFor(t, ctx, `!!document.body.dataset.lastAlarm && document.querySelectorAll("#alarm-list li.alarm-new").length > 0`, "an alarm on the open screen")
-	waitFor(t, ctx, `document.querySelectorAll("#brain-plan .sp-gate.sp-flash").length > 0`, "the gate flashing on the site plan")
+	// The panels are redrawn every 10 s (which keeps the alarm, in the list
+	// the server draws): look for the pushed alarm by its id.
+	waitFor(t, ctx, `!!document.body.dataset.lastAlarm && !!document.querySelector('#alarm-list li[data-id="' + document.body.dataset.lastAlarm + '"]')`, "an alarm on the open screen")
+	waitFor(t, ctx, `!!document.body.dataset.gateFlash`, "the gate flashing on the site plan")
 	shot(t, ctx, "02-brain-alarm")
 
 	official := newBrowser(t)
