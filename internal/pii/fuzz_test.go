@@ -89,3 +89,90 @@ func FuzzNormalizePhone(f *testing.F) {
 		}
 	})
 }
+
+// revealed checks that masked is plain with every rune outside the first
+// head and last tail replaced by '*' (all of them when head+tail exceeds
+// its length), and nothing else changed.
+func revealed(t *testing.T, fn, plain, masked string, head, tail int) {
+	t.Helper()
+	p, m := []rune(plain), []rune(masked)
+	if head+tail > len(p) {
+		head, tail = 0, 0
+	}
+	if len(m) != len(p) {
+		t.Fatalf("%s(%q) = %q: %d runes, want %d", fn, plain, masked, len(m), len(p))
+	}
+	for i := range p {
+		want := '*'
+		if i < head || i >= len(p)-tail {
+			want = p[i]
+		}
+		if m[i] != want {
+			t.Fatalf("%s(%q) = %q: rune %d is %q, want %q (keep %d+%d)", fn, plain, masked, i, m[i], want, head, tail)
+		}
+	}
+}
+
+func FuzzMask(f *testing.F) {
+	for _, s := range []string{
+		"61010419900307123X", "11010519491231002X", "E12345678", "X1234", "AB", "", " 12 ",
+		"张三", "张小明", "欧阳娜娜", "阿依古丽·买买提", "王", " 李\u3000四 ", "张 John", "John Smith", "José  Ángel Núñez",
+		"陕西省西安市雁塔区", "雁塔", "a*c", "+44 20 7946 0958", "\xff\xfe", "a\u0301b", "１２３４５６７８９０１２３４５６７８９",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		// Document numbers: 4+4 from 18 runes, 2+2 from 6, 1+1 from 3.
+		id := strings.TrimSpace(s)
+		switch n := utf8.RuneCountInString(id); {
+		case n >= 18:
+			revealed(t, "MaskID", id, MaskID(s), 4, 4)
+		case n >= 6:
+			revealed(t, "MaskID", id, MaskID(s), 2, 2)
+		case n >= 3:
+			revealed(t, "MaskID", id, MaskID(s), 1, 1)
+		default:
+			revealed(t, "MaskID", id, MaskID(s), 0, 0)
+		}
+
+		// Free text: first and last rune; of two runes the first; of one none.
+		switch n := utf8.RuneCountInString(s); {
+		case n <= 2:
+			revealed(t, "MaskText", s, MaskText(s), max(n-1, 0), 0)
+		default:
+			revealed(t, "MaskText", s, MaskText(s), 1, 1)
+		}
+
+		// Names: Chinese keep the first character and from three on the
+		// last; Latin keep each word's initial.
+		name := NormalizeText(s)
+		if hasHan(name) {
+			name = strings.ReplaceAll(name, " ", "")
+			switch n := utf8.RuneCountInString(name); {
+			case n == 1:
+				revealed(t, "MaskName", name, MaskName(s), 0, 0)
+			case n == 2:
+				revealed(t, "MaskName", name, MaskName(s), 1, 0)
+			default:
+				revealed(t, "MaskName", name, MaskName(s), 1, 1)
+			}
+		} else {
+			words, masked := strings.Split(name, " "), strings.Split(MaskName(s), " ")
+			if name == "" {
+				words = nil
+			}
+			if len(masked) != len(words) && !(name == "" && MaskName(s) == "") {
+				t.Fatalf("MaskName(%q) = %q: %d words, want %d", s, MaskName(s), len(masked), len(words))
+			}
+			for i, w := range words {
+				revealed(t, "MaskName", w, masked[i], 1, 0)
+			}
+		}
+
+		// Phones that are no mainland number keep only their last 2 runes.
+		if _, err := NormalizePhone(s); err != nil {
+			p := strings.TrimSpace(s)
+			revealed(t, "MaskPhone", p, MaskPhone(s), 0, 2)
+		}
+	})
+}

@@ -74,7 +74,9 @@ func secondsToDuration(s string) (Duration, error) {
 		return 0, err
 	}
 	ns := f * float64(time.Second)
-	if math.IsNaN(ns) || ns > math.MaxInt64 || ns < math.MinInt64 {
+	// float64(math.MaxInt64) is 2^63, one past the largest int64: a value
+	// that rounds to it must be refused too, or it converts to MinInt64.
+	if math.IsNaN(ns) || ns >= math.MaxInt64 || ns < math.MinInt64 {
 		return 0, errors.New("out of range")
 	}
 	return Duration(math.Round(ns)), nil

@@ -116,10 +116,10 @@ func SaveFootprint(ctx context.Context, st *store.Store, actor Actor, communityI
 	if err != nil {
 		return err
 	}
-	l := r.LabelPoint()
+	l := r.labelAt(r.LabelPoint())
 	return st.Write(ctx, func(tx *store.Tx) error {
 		if err := tx.SaveFootprint(ctx, store.Footprint{PlaceID: b.ID, CommunityID: communityID, Polygon: encodeRing(r),
-			LabelX: round2(l.X), LabelY: round2(l.Y), Box: r.Box()}, actor.UserID); err != nil {
+			LabelX: l.X, LabelY: l.Y, Box: r.Box()}, actor.UserID); err != nil {
 			return err
 		}
 		if _, err := tx.RefreshPlanExtent(ctx, communityID); err != nil {

@@ -72,8 +72,17 @@ func prop(p map[string]any, k string) (string, bool) {
 
 // ParseGeoJSON reads a FeatureCollection in local metres (x east, y north)
 // and checks every feature against the community's names. It returns the
-// first problem, naming the feature and property; nothing is written.
+// first problem, naming the feature and property, and then no draft at
+// all; nothing is written.
 func ParseGeoJSON(r io.Reader, names Names) (Draft, error) {
+	d, err := parseGeoJSON(r, names)
+	if err != nil {
+		return Draft{}, err
+	}
+	return d, nil
+}
+
+func parseGeoJSON(r io.Reader, names Names) (Draft, error) {
 	var d Draft
 	body, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
 	if err != nil {
@@ -217,8 +226,9 @@ func ParseGeoJSON(r io.Reader, names Names) (Draft, error) {
 				}
 				label = lp
 			}
+			label = ring.labelAt(label)
 			d.Footprints = append(d.Footprints, store.Footprint{PlaceID: b.ID, CommunityID: names.CommunityID, Polygon: encodeRing(ring),
-				LabelX: round2(label.X), LabelY: round2(label.Y), Box: box})
+				LabelX: label.X, LabelY: label.Y, Box: box})
 		case has(p, "grid"):
 			code, _ := prop(p, "grid")
 			g, found := grids[code]
@@ -313,7 +323,7 @@ func polygon(i int, raw json.RawMessage) (Ring, error) {
 		}
 		return nil, featureErr(i, "geometry.coordinates", "err.siteplan.at_feature", locale.Key("err.siteplan.ring_not_closed"))
 	}
-	r = dedupe(r)
+	r = dedupe(r.rounded())
 	if pr := ringProblem(r); pr != "" {
 		return nil, featureErr(i, "geometry.coordinates", "err.siteplan.at_feature", locale.Key("err.siteplan.ring_"+pr))
 	}
@@ -323,7 +333,7 @@ func polygon(i int, raw json.RawMessage) (Ring, error) {
 // CheckRing checks a ring drawn in the UI (not closed: the last corner
 // joins the first).
 func CheckRing(r Ring) (Ring, error) {
-	r = dedupe(r)
+	r = dedupe(r.rounded())
 	if pr := ringProblem(r); pr != "" {
 		return nil, errs.E(errs.Invalid, "err.siteplan.drawn", locale.Key("err.siteplan.ring_"+pr)).OnField("points")
 	}

@@ -249,6 +249,28 @@ func rect(c Pt, w, h, deg float64) Ring {
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
 
+// labelAt is label p of r as stored: to the centimetre when that stays
+// inside r, as is otherwise (the label of a sliver may be nearer than a
+// centimetre to its edge).
+func (r Ring) labelAt(p Pt) Pt {
+	if q := (Pt{round2(p.X), round2(p.Y)}); r.Contains(q) {
+		return q
+	}
+	return p
+}
+
+// rounded is r to the centimetre, as encodeRing stores it. Rings are
+// checked after rounding, so that what passed the check is what is stored:
+// corners a few millimetres apart would otherwise be stored on top of each
+// other, or edges that did not cross would cross.
+func (r Ring) rounded() Ring {
+	out := make(Ring, len(r))
+	for i, p := range r {
+		out[i] = Pt{round2(p.X), round2(p.Y)}
+	}
+	return out
+}
+
 func num(v float64) string { return strconv.FormatFloat(round2(v), 'f', -1, 64) }
 
 // encodeRing writes r as the stored JSON text: [[x,y],…] to the centimetre.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -126,8 +127,15 @@ func (s *Server) o311Create(w http.ResponseWriter, r *http.Request) {
 		o311Fail(w, http.StatusBadRequest, "service_code: not a service of this jurisdiction")
 		return
 	}
-	lat, _ := strconv.ParseFloat(r.FormValue("lat"), 64)
-	lng, _ := strconv.ParseFloat(r.FormValue("long"), 64)
+	// Decimal degrees, or absent (0). NaN and infinities cannot be written
+	// back out as JSON, so one such request would break every later list.
+	lat, errLat := strconv.ParseFloat(r.FormValue("lat"), 64)
+	lng, errLng := strconv.ParseFloat(r.FormValue("long"), 64)
+	if (r.FormValue("lat") != "" && (errLat != nil || math.IsNaN(lat) || math.Abs(lat) > 90)) ||
+		(r.FormValue("long") != "" && (errLng != nil || math.IsNaN(lng) || math.Abs(lng) > 180)) {
+		o311Fail(w, http.StatusBadRequest, "lat and long: decimal degrees are expected (-90 to 90, -180 to 180)")
+		return
+	}
 	if r.FormValue("address_string") == "" && (lat == 0 || lng == 0) {
 		o311Fail(w, http.StatusBadRequest, "a location is required: lat and long, or address_string")
 		return
