@@ -192,6 +192,9 @@ func (a *App) Serve(ctx context.Context) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
+	if err := a.startFanout(ctx); err != nil {
+		return err
+	}
 	go a.jobs(ctx)
 	go a.deliver(ctx)
 	go a.deliverWebhooks(ctx, 5*time.Second)

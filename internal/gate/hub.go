@@ -19,10 +19,12 @@ type AlarmEvent struct {
 }
 
 // Hub fans alarms out to subscribers (server-sent-event pages) in this
-// process.
+// process, and through its forward function to the other processes that
+// share the database (internal/fanout), whose hubs Deliver them.
 type Hub struct {
-	mu   sync.Mutex
-	subs map[chan AlarmEvent]func(AlarmEvent) bool
+	mu      sync.Mutex
+	subs    map[chan AlarmEvent]func(AlarmEvent) bool
+	forward func(AlarmEvent)
 }
 
 // NewHub makes an empty hub.
@@ -42,9 +44,30 @@ func (h *Hub) Subscribe(keep func(AlarmEvent) bool) (<-chan AlarmEvent, func()) 
 	}
 }
 
-// Publish delivers an alarm to every interested subscriber; a subscriber
-// that is not keeping up loses the event rather than slowing the gate.
+// Forward makes Publish also hand every alarm to f (which must not
+// block), for the other processes; nil stops forwarding.
+func (h *Hub) Forward(f func(AlarmEvent)) {
+	h.mu.Lock()
+	h.forward = f
+	h.mu.Unlock()
+}
+
+// Publish delivers an alarm raised or changed in this process to its
+// subscribers, then forwards it to the other processes.
 func (h *Hub) Publish(e AlarmEvent) {
+	h.Deliver(e)
+	h.mu.Lock()
+	f := h.forward
+	h.mu.Unlock()
+	if f != nil {
+		f(e)
+	}
+}
+
+// Deliver hands an alarm to this process's interested subscribers only
+// (Publish, and alarms that another process published); a subscriber that
+// is not keeping up loses the event rather than slowing the gate.
+func (h *Hub) Deliver(e AlarmEvent) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for ch, keep := range h.subs {
