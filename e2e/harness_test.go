@@ -188,14 +188,39 @@ var (
 // group is killed when the test ends.
 func startDemo(t *testing.T) *demo {
 	t.Helper()
+	return startDemoWith(t, demoOptions{})
+}
+
+// demoOptions change what startDemoWith starts (the zero value: as
+// startDemo).
+type demoOptions struct {
+	DB     string   // --db: a SQLite path or a postgres:// URL (default: demo.db in Dir)
+	Dir    string   // working folder, key file and default database (default: t.TempDir())
+	People int      // --people (default: the demo's own figure)
+	Extra  []string // more arguments
+}
+
+// startDemoWith is startDemo with options.
+func startDemoWith(t *testing.T, o demoOptions) *demo {
+	t.Helper()
 
 	addr := freeAddr(t)
-	dir := t.TempDir()
+	dir := o.Dir
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	if o.DB == "" {
+		o.DB = filepath.Join(dir, "demo.db")
+	}
 	d := &demo{Logins: map[string]account{}, Devices: map[string]string{}, out: &lockedBuffer{}}
 
 	root, _ := moduleRoot()
-	cmd := exec.Command(shequBin, "demo", "--addr", addr, "--db", filepath.Join(dir, "demo.db"), "--seed", "1",
-		"--kiosk-dir", filepath.Join(root, "web", "kiosk"))
+	args := []string{"demo", "--addr", addr, "--db", o.DB, "--seed", "1", "--kiosk-dir", filepath.Join(root, "web", "kiosk"),
+		"--key-file", filepath.Join(dir, "demo.key")}
+	if o.People > 0 {
+		args = append(args, "--people", fmt.Sprint(o.People))
+	}
+	cmd := exec.Command(shequBin, append(args, o.Extra...)...)
 	d.cmd = cmd
 	cmd.Dir = dir
 	// Own process group, so that cleanup can kill the demo and anything it
@@ -317,7 +342,7 @@ func startDemo(t *testing.T) *demo {
 		t.Helper()
 		outputShown = true
 		t.Fatalf("%s\n--- shequ demo --addr %s --db %s --seed 1 printed:\n%s",
-			fmt.Sprintf(format, args...), addr, filepath.Join(dir, "demo.db"), tail(d.Output(), 200))
+			fmt.Sprintf(format, args...), addr, o.DB, tail(d.Output(), 200))
 	}
 	stillMissing := func() ([]string, string) {
 		mu.Lock()

@@ -15,15 +15,24 @@ import (
 
 	"shequ/internal/gate"
 	"shequ/internal/store"
+	"shequ/internal/testutil"
 )
 
 // TestKilledServerLosesNoAcknowledgedEvent uploads pass events from 8
 // devices' worth of goroutines, kills the server with SIGKILL mid-stream,
 // starts it again on the same database, lets the devices resend what was
 // not acknowledged, and checks that every acknowledged event is stored
-// exactly once.
+// exactly once. It runs on SQLite and on PostgreSQL (a fresh schema of
+// SHEQU_TEST_PG_URL's database).
 func TestKilledServerLosesNoAcknowledgedEvent(t *testing.T) {
-	d := startDemo(t)
+	t.Run("sqlite", func(t *testing.T) { killDuringUpload(t, startDemo(t)) })
+	t.Run("postgres", func(t *testing.T) {
+		db := testutil.DSN(t, "postgres")
+		killDuringUpload(t, startDemoWith(t, demoOptions{DB: db, People: 300}))
+	})
+}
+
+func killDuringUpload(t *testing.T, d *demo) {
 	token := d.Devices["HY-N-TURNSTILE"]
 	var (
 		mu    sync.Mutex
@@ -102,7 +111,7 @@ func TestKilledServerLosesNoAcknowledgedEvent(t *testing.T) {
 	// Start again on the same database and resend what is unacknowledged.
 	addr := freeAddr(t)
 	srv := exec.Command(shequBin, "serve", "--addr", addr, "--db", d.DB, "--key-file", d.Key)
-	srv.Dir = filepath.Dir(d.DB)
+	srv.Dir = filepath.Dir(d.Key)
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
