@@ -55,13 +55,21 @@ func Refresh(ctx context.Context, s *store.Store) (int, error) {
 	return done, nil
 }
 
-// Run refreshes every interval until ctx ends (started by the app).
+// Run refreshes every interval until ctx ends (started by the app); with
+// several instances on one PostgreSQL database, a round that finds another
+// instance refreshing skips its turn.
 func Run(ctx context.Context, s *store.Store, log *slog.Logger, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		start := time.Now()
-		if n, err := Refresh(ctx, s); err != nil && ctx.Err() == nil {
+		n := 0
+		// One instance at a time: two rounds interleaved could store older
+		// figures over newer ones (the later save wins).
+		if _, err := s.Alone(ctx, "brain refresh", func(ctx context.Context) (err error) {
+			n, err = Refresh(ctx, s)
+			return err
+		}); err != nil && ctx.Err() == nil {
 			log.Error("refreshing grid figures", "err", err.Error())
 		} else if n > 100 {
 			log.Info("refreshed grid figures", "nodes", n, "took", time.Since(start).Round(time.Millisecond).String())

@@ -456,7 +456,13 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 			}
 		}
 		level := e.Level + 1
+		mine := false
 		err = s.Store.Write(ctx, func(tx *store.Tx) error {
+			// Another instance may be escalating the same event right now.
+			if ok, err := tx.ClaimEscalation(ctx, e.ID, e.Level); err != nil || !ok {
+				return err
+			}
+			mine = true
 			if err := tx.SetEventStatus(ctx, e.ID, e.Status, e.Status, map[string]any{"level": level, "due_at": due.UnixMilli()}); err != nil {
 				return err
 			}
@@ -466,7 +472,9 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		n++
+		if mine {
+			n++
+		}
 	}
 	return n, nil
 }

@@ -280,11 +280,18 @@ func (s *Service) RemindOverdue(ctx context.Context, p *access.Principal, batchI
 	if p != nil {
 		actor, actorName = p.UserID, p.Name
 	}
+	reminded := 0
 	err = s.Store.Write(ctx, func(tx *store.Tx) error {
 		for _, l := range overdue {
-			byWorker[l.AssigneeID]++
-			if err := tx.LeadEvent(ctx, l.ID, actor, actorName, "reminded", today); err != nil {
+			// Another instance may be sending today's reminders right now:
+			// each lead is reminded of once a day.
+			ok, err := tx.ClaimReminder(ctx, l.ID, actor, actorName, today)
+			if err != nil {
 				return err
+			}
+			if ok {
+				byWorker[l.AssigneeID]++
+				reminded++
 			}
 		}
 		return nil
@@ -298,10 +305,10 @@ func (s *Service) RemindOverdue(ctx context.Context, p *access.Principal, batchI
 			continue
 		}
 		if err := notify(ctx, u, "您有 "+itoa(n)+" 条线索已超过核查时限，请尽快核查并反馈。"); err != nil {
-			return len(byWorker), len(overdue), err
+			return len(byWorker), reminded, err
 		}
 	}
-	return len(byWorker), len(overdue), nil
+	return len(byWorker), reminded, nil
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

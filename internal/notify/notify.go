@@ -5,6 +5,7 @@ package notify
 
 import (
 	"context"
+	"time"
 
 	"shequ/internal/pii"
 	"shequ/internal/store"
@@ -28,14 +29,31 @@ func Tell(ctx context.Context, tx *store.Tx, u store.User, text, link string) er
 	return tx.QueueMessage(ctx, &store.Message{UserID: u.ID, Channel: "sms", Body: text, Link: link})
 }
 
+// claimFor is how long a sender holds a message it is sending before
+// another may try it (a sender that died mid-send).
+const claimFor = 5 * time.Minute
+
 // Deliver sends the SMS messages whose turn has come; it returns how many
-// were sent and how many failed (those stay queued).
+// were sent and how many failed (those stay queued). Each message is
+// claimed before it is sent, so several instances running Deliver at once
+// send it once.
 func Deliver(ctx context.Context, s *store.Store, keys *pii.Keyring, send Sender) (sent, failed int, err error) {
 	msgs, err := s.PendingMessages(ctx, s.Now(), 200)
 	if err != nil {
 		return 0, 0, err
 	}
 	for _, m := range msgs {
+		var mine bool
+		if err := s.Write(ctx, func(tx *store.Tx) error {
+			var cerr error
+			mine, cerr = tx.ClaimMessage(ctx, m.ID, tx.Now().Add(claimFor))
+			return cerr
+		}); err != nil {
+			return sent, failed, err
+		}
+		if !mine {
+			continue // another instance is sending it
+		}
 		var sendErr error
 		u, uerr := s.User(ctx, m.UserID)
 		phone := ""

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -63,4 +65,79 @@ func TestOutboxSurvivesAFailingSender(t *testing.T) {
 			t.Fatal("a message was sent twice")
 		}
 	})
+}
+
+// syncSender records what it sends from several goroutines.
+type syncSender struct {
+	mu  sync.Mutex
+	got map[string]int
+}
+
+func (s *syncSender) Notify(_ context.Context, phone, text string) error {
+	time.Sleep(time.Millisecond) // a gateway takes a while: the two runs overlap
+	s.mu.Lock()
+	s.got[text]++
+	s.mu.Unlock()
+	return nil
+}
+
+// Two instances delivering the same outbox at the same time send each
+// message once.
+func TestTwoInstancesSendEachMessageOnce(t *testing.T) {
+	for _, engine := range testutil.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			ctx := context.Background()
+			dsn := testutil.DSN(t, engine)
+			var stores []*store.Store
+			for range 2 {
+				s, err := store.Open(ctx, dsn, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { s.Close() })
+				if _, err := s.Migrate(ctx); err != nil {
+					t.Fatal(err)
+				}
+				stores = append(stores, s)
+			}
+			keys := pii.NewKeyring(bytes.Repeat([]byte{9}, 32))
+			enc, _ := keys.EncryptString("13912345678", "users.phone")
+			u := store.User{Username: "worker-y", DisplayName: "网格员", Kind: store.KindStaff, PhoneEnc: enc, PhoneBidx: keys.BlindIndex("13912345678", "phone")}
+			const n = 60
+			if err := stores[0].Write(ctx, func(tx *store.Tx) error {
+				if err := tx.CreateUser(ctx, &u); err != nil {
+					return err
+				}
+				for i := range n {
+					if err := notify.Tell(ctx, tx, u, fmt.Sprint("提醒 ", i), ""); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			send := &syncSender{got: map[string]int{}}
+			var wg sync.WaitGroup
+			sent := make([]int, 2)
+			for i, s := range stores {
+				wg.Go(func() {
+					var err error
+					if sent[i], _, err = notify.Deliver(ctx, s, keys, send); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+			if len(send.got) != n || sent[0]+sent[1] != n {
+				t.Fatalf("%d different messages sent (%d + %d), want %d", len(send.got), sent[0], sent[1], n)
+			}
+			for text, k := range send.got {
+				if k != 1 {
+					t.Errorf("%q sent %d times", text, k)
+				}
+			}
+			t.Logf("instance 1 sent %d, instance 2 sent %d", sent[0], sent[1])
+		})
+	}
 }

@@ -534,6 +534,35 @@ func (tx *Tx) MessageSent(ctx context.Context, id string) error {
 	return err
 }
 
+// ClaimEscalation raises an event from level from to the next; false when
+// it is no longer at that level (another instance escalated it first: the
+// second of two concurrent claims waits for the first to commit, then finds
+// the level moved).
+func (tx *Tx) ClaimEscalation(ctx context.Context, id string, from int) (bool, error) {
+	r, err := tx.exec(ctx, `UPDATE events SET level = $1 WHERE id = $2 AND level = $3`, from+1, id, from)
+	if err != nil {
+		return false, err
+	}
+	n, _ := r.RowsAffected()
+	return n == 1, nil
+}
+
+// ClaimMessage takes a due message for one sender until leaseUntil; false
+// when another took it first (another instance) or it is no longer due. On
+// PostgreSQL the second of two concurrent claims waits for the first to
+// commit and then finds next_try moved: each message goes out once. A
+// sender that dies mid-send leaves the message to be tried again after
+// the lease.
+func (tx *Tx) ClaimMessage(ctx context.Context, id string, leaseUntil time.Time) (bool, error) {
+	r, err := tx.exec(ctx, `UPDATE outbox SET next_try = $1 WHERE id = $2 AND sent_at IS NULL AND attempts < 10 AND next_try <= $3`,
+		ms(leaseUntil), id, ms(tx.Now()))
+	if err != nil {
+		return false, err
+	}
+	n, _ := r.RowsAffected()
+	return n == 1, nil
+}
+
 // MessageFailed records a failed try: the message stays queued and waits
 // 2^attempts minutes for the next.
 func (tx *Tx) MessageFailed(ctx context.Context, id, why string) error {

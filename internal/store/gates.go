@@ -176,12 +176,20 @@ func (tx *Tx) SilentDevices(ctx context.Context, since time.Time) ([]Device, err
 		out = append(out, d)
 	}
 	rows.Close()
+	// Only the devices this transaction turned offline: another instance
+	// checking at the same moment waits for the row and then finds it
+	// offline already, so each silence raises one alarm.
+	mine := out[:0]
 	for _, d := range out {
-		if _, err := tx.exec(ctx, `UPDATE devices SET offline = 1 WHERE id = $1`, d.ID); err != nil {
+		r, err := tx.exec(ctx, `UPDATE devices SET offline = 1 WHERE id = $1 AND offline = 0`, d.ID)
+		if err != nil {
 			return nil, err
 		}
+		if n, _ := r.RowsAffected(); n == 1 {
+			mine = append(mine, d)
+		}
 	}
-	return out, nil
+	return mine, nil
 }
 
 // nextSeq bumps the credential sync counter.

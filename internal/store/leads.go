@@ -214,6 +214,24 @@ func (tx *Tx) LeadEvent(ctx context.Context, leadID, actorID, actorName, action,
 	return err
 }
 
+// ClaimReminder records that a lead was reminded of on day (its
+// "reminded" event), unless it already was that day; false then. The lead's
+// row is locked first, so of two instances reminding at once the second
+// waits, then finds the first one's event and sends nothing.
+func (tx *Tx) ClaimReminder(ctx context.Context, leadID, actorID, actorName, day string) (bool, error) {
+	if _, err := tx.exec(ctx, `UPDATE leads SET status = status WHERE id = $1`, leadID); err != nil {
+		return false, err
+	}
+	var n int
+	if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM lead_events WHERE lead_id = $1 AND action = 'reminded' AND detail = $2`, leadID, day).Scan(&n); err != nil {
+		return false, tx.s.classify(err)
+	}
+	if n > 0 {
+		return false, nil
+	}
+	return true, tx.LeadEvent(ctx, leadID, actorID, actorName, "reminded", day)
+}
+
 // RoomGrid is a room's community, grid and address.
 func (s *Store) RoomGrid(ctx context.Context, roomID string) (communityID, gridID, address string, err error) {
 	err = s.queryRow(ctx, `SELECT community_id, COALESCE(grid_id, ''), address FROM places WHERE id = $1 AND kind = 'room'`, roomID).
