@@ -395,4 +395,3 @@ func (r *sseReader) counts() map[string]int {
 	}
 	return n
 }
-
