@@ -44,6 +44,7 @@ func commands() map[string]command {
 		"backup":    {"write a consistent copy of the SQLite database", backup},
 		"keys":      {"data-encryption keys: rotate without downtime, status", keysCmd},
 		"gate-sim":  {"drive simulated gate devices against a server (demo, load tests)", gateSim},
+		"load":      {"drive realistic load mixes against a server or a demo; throughput, latency, errors, against a no-op limit", loadCmd},
 		"audit":     {"audit log: verify the hash chain", auditCmd},
 		"report-up": {"send this instance's community aggregates to a street or district instance", reportUp},
 		"version": {"print the version", func(ctx context.Context, e *Env, args []string) error {
