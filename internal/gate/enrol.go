@@ -173,7 +173,11 @@ func (s *Service) EnrolFace(ctx context.Context, a Actor, in FaceEnrolment) (sto
 	if err != nil {
 		return c, err
 	}
-	return c, s.Faces.Put(community, in.PersonID, c.ID, in.Descriptor, in.Model)
+	if err := s.Faces.Put(community, in.PersonID, c.ID, in.Descriptor, in.Model); err != nil {
+		return c, err
+	}
+	s.tell(TopicFace, faceNote{ID: c.ID})
+	return c, nil
 }
 
 func actorName(a Actor) string {
@@ -196,6 +200,7 @@ func (s *Service) Revoke(ctx context.Context, a Actor, c store.Credential) error
 	})
 	if err == nil && c.Kind == CredFace {
 		s.Faces.Forget(c.ID)
+		s.tell(TopicFace, faceNote{ID: c.ID})
 	}
 	return err
 }

@@ -63,6 +63,16 @@ func (sp *spentPasses) claim(nonce string, expires, now time.Time) bool {
 	return true
 }
 
+// mark records a code that opened a gate at another instance.
+func (sp *spentPasses) mark(nonce string, expires time.Time) {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if sp.m == nil {
+		sp.m = map[string]time.Time{}
+	}
+	sp.m[nonce] = expires
+}
+
 // release gives a claimed code back when it did not open the gate.
 func (sp *spentPasses) release(nonce string) {
 	sp.mu.Lock()

@@ -74,7 +74,11 @@ func (s *Service) SavePolicy(ctx context.Context, a Actor, in PolicyInput) (stor
 	if err := s.Store.Write(ctx, func(tx *store.Tx) error { return tx.SavePolicy(ctx, &row, a.id()) }); err != nil {
 		return row, err
 	}
-	return row, s.ReloadPolicies(ctx)
+	if err := s.ReloadPolicies(ctx); err != nil {
+		return row, err
+	}
+	s.tell(TopicPolicies, nil)
+	return row, nil
 }
 
 // Policy returns a stored policy with its rules.

@@ -31,6 +31,9 @@ type Service struct {
 	// Commands reaches devices over MQTT when the bridge runs (set before
 	// serving), else nil.
 	Commands Commander
+	// Peers tells the other instances on the same database of changes to
+	// what this service keeps in memory (peers.go); nil when alone.
+	Peers func(topic string, v any)
 
 	rec *recorder
 	ing *committer
@@ -189,6 +192,8 @@ func (s *Service) decide(ctx context.Context, deviceID string, g store.Gate, who
 		d = policy.Evaluate(p, policy.Input{Subject: subject, TemperatureC: req.TemperatureC, Now: now, StaffOverride: override, Exit: req.Direction == "out"})
 		if d.Outcome != policy.Allow && who.passNonce != "" {
 			s.spent.release(who.passNonce) // the code may be shown again once refused
+		} else if who.passNonce != "" {
+			s.tell(TopicPass, passNote{Nonce: who.passNonce, Expires: who.passExpires.Unix()}) // spent at every instance
 		}
 	}
 	resp := DecideResponse{DecisionID: ids.New(), Outcome: string(d.Outcome), Reason: d.Reason, Message: screenText[d.Reason],

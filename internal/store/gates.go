@@ -298,6 +298,19 @@ func (s *Store) FaceCredentials(ctx context.Context) ([]Credential, error) {
 		FROM credentials c WHERE c.kind = 'face' AND c.revoked_at IS NULL`)
 }
 
+// FaceCredential loads one live face credential as FaceCredentials lists
+// it (with its holder's community); ok is false when it is revoked, gone
+// or not a face.
+func (s *Store) FaceCredential(ctx context.Context, id string) (c Credential, ok bool, err error) {
+	cs, err := s.credList(ctx, `SELECT `+credCols+`, COALESCE((SELECT r.community_id FROM household_members m JOIN households h ON h.id = m.household_id
+		JOIN places r ON r.id = h.room_id WHERE m.person_id = c.person_id AND h.ended_at IS NULL ORDER BY m.since DESC LIMIT 1), '')
+		FROM credentials c WHERE c.id = $1 AND c.kind = 'face' AND c.revoked_at IS NULL`, id)
+	if err != nil || len(cs) == 0 {
+		return Credential{}, false, err
+	}
+	return cs[0], true, nil
+}
+
 // CredentialChange is a credential after a sync cursor with its holder's
 // current or coming access to the community the device belongs to.
 type CredentialChange struct {
