@@ -259,13 +259,17 @@ func (s *Service) planChanges(ctx context.Context, a ledger.Actor, room store.Pl
 	}
 	members := map[string]bool{}
 	if len(in.Health) > 0 {
-		ms, err := s.Store.GridMembers(ctx, []string{room.GridID}, today)
+		// Who lives in this room now (not the whole grid: a grid can hold
+		// 15,000 people, and this runs for every visit with a health entry).
+		_, hms, err := s.Store.RoomHouseholds(ctx, room.ID)
 		if err != nil {
 			return nil, nil, err
 		}
-		for _, m := range ms {
-			if m.RoomID == room.ID {
-				members[m.PersonID] = true
+		for _, ms := range hms {
+			for _, m := range ms {
+				if m.Until == "" || m.Until >= today {
+					members[m.ID] = true
+				}
 			}
 		}
 	}

@@ -169,6 +169,23 @@ func TestGridVisitUpdatesTheLedgerOnce(t *testing.T) {
 					t.Fatalf("bad photo: %d %v", st, out)
 				}
 			}
+			// A dose for someone who lives in another room is refused, and
+			// nothing is written.
+			var neighbour string
+			for _, r := range b.Rooms {
+				if r.ID != room.ID && len(r.Households) > 0 && len(r.Households[0].Members) > 0 {
+					neighbour = r.Households[0].Members[0].PersonID
+					break
+				}
+			}
+			if neighbour == "" {
+				t.Fatal("no other lived-in room in the bundle")
+			}
+			elsewhere := gridwork.VisitInput{ClientID: "phone-1-bad", RoomID: room.ID, Notes: "x",
+				Health: []gridwork.HealthEntry{{PersonID: neighbour, Kind: "vaccination", Vaccine: "科兴", Dose: 1, GivenOn: e.App.Store.Today()}}}
+			if st, out := sendJSON(t, grid, e.Server.URL+"/api/grid/v1/visits", elsewhere); st != 400 || out["error"].(map[string]any)["field"] != "health" {
+				t.Fatalf("a dose for someone of another room: %d %v", st, out)
+			}
 			raw.QueryRow(`SELECT count(*) FROM visits WHERE client_id = 'phone-1-bad'`).Scan(&visits)
 			if visits != 0 {
 				t.Fatal("a refused visit was stored")
