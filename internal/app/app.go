@@ -262,10 +262,10 @@ func (a *App) jobs(ctx context.Context) {
 		} else if leads > 0 {
 			a.Log.Info("reminded workers of overdue leads", "workers", workers, "leads", leads)
 		}
-		if n, err := a.PurgePasses(ctx); err != nil && ctx.Err() == nil {
-			a.Log.Error("purging pass records", "err", err.Error())
-		} else if n > 0 {
-			a.Log.Info("purged pass records past retention", "rows", n)
+		if ran, purged, err := a.RetentionIfDue(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("retention purge", "err", err.Error())
+		} else if ran {
+			a.Log.Info("retention purge done", "rows", purged.Total())
 		}
 		select {
 		case <-ctx.Done():

@@ -81,13 +81,32 @@ func (b *Broken) Error() string {
 	return fmt.Sprintf("audit chain broken at entry %d (%s): %s", b.Seq, b.At.Format(time.RFC3339), b.Reason)
 }
 
-// Verify recomputes the whole chain. It returns the number of entries
-// checked and a *Broken naming the first bad entry, if any.
+// SealAnchor seals where the chain starts after a retention purge removed
+// its beginning (store.AuditAnchor): without the key nobody can move the
+// start to hide more entries.
+func (l *Log) SealAnchor(seq int64, hash string) string {
+	b := []byte("audit-anchor")
+	b = binary.AppendVarint(b, seq)
+	b = append(b, hash...)
+	return hex.EncodeToString(l.mac(b))
+}
+
+// Verify recomputes the chain from its start: the first entry, or after a
+// retention purge the sealed anchor (the last removed entry's number and
+// hash). It returns the number of entries checked and a *Broken naming the
+// first bad entry, if any.
 func (l *Log) Verify(ctx context.Context, s *store.Store) (int64, error) {
-	var n, want int64
-	prev := ""
+	anchor, err := s.AuditAnchor(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if anchor.Seq > 0 && l.SealAnchor(anchor.Seq, anchor.Hash) != anchor.Seal {
+		return 0, &Broken{Seq: anchor.Seq + 1, Reason: "the start left by the retention purge does not match its seal"}
+	}
+	var n int64
+	want, prev := anchor.Seq, anchor.Hash
 	var broken *Broken
-	err := s.WalkAudit(ctx, func(e store.AuditEntry) error {
+	err = s.WalkAudit(ctx, func(e store.AuditEntry) error {
 		want++
 		switch {
 		case e.Seq != want:
@@ -114,8 +133,8 @@ func (l *Log) Verify(ctx context.Context, s *store.Store) (int64, error) {
 	if err != nil {
 		return n, err
 	}
-	if seq != n || head != prev {
-		return n, &Broken{Seq: n + 1, Reason: fmt.Sprintf("the chain head says %d entries but %d were found: entries were removed from the end", seq, n)}
+	if seq != anchor.Seq+n || head != prev {
+		return n, &Broken{Seq: anchor.Seq + n + 1, Reason: fmt.Sprintf("the chain head says %d entries but %d were found: entries were removed from the end", seq, anchor.Seq+n)}
 	}
 	return n, nil
 }

@@ -39,6 +39,9 @@ type Config struct {
 	MQTTListen string
 	// PassRetention is how long pass events and gate decisions are kept.
 	PassRetention time.Duration
+	// Retention holds the periods of the other kinds of personal data
+	// (retention.go).
+	Retention Retention
 	// KioskDir holds the gate kiosk page and its npm-installed face library.
 	KioskDir string
 	// TrustProxy makes X-Forwarded-For / X-Forwarded-Proto count (behind a
@@ -58,6 +61,7 @@ func Default() Config {
 		Cipher:        "aes-gcm",
 		KioskDir:      "web/kiosk",
 		PassRetention: 90 * 24 * time.Hour,
+		Retention:     DefaultRetention(),
 		SessionTTL:    12 * time.Hour,
 	}
 }
