@@ -78,9 +78,7 @@ func (a *App) Retention(ctx context.Context) (Purged, error) {
 		func() error {
 			return run("faces", r.Faces, func(t time.Time) (int64, error) {
 				faces, erased, err := a.Store.PurgeFaces(ctx, t)
-				for _, id := range faces {
-					a.Gates.Faces.Forget(id)
-				}
+				a.Gates.ForgetFaces(faces)
 				if erased > 0 {
 					p["credential_values"] += erased
 				}

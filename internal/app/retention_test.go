@@ -15,6 +15,7 @@ import (
 	"shequ/internal/app"
 	"shequ/internal/audit"
 	"shequ/internal/config"
+	"shequ/internal/face"
 	"shequ/internal/store"
 	"shequ/internal/testutil"
 )
@@ -173,9 +174,22 @@ func TestRetentionPurgesEachKindAtItsPeriod(t *testing.T) {
 					"face-"+p, p, []byte{7, 7, 7}, out(r.Faces+time.Hour))
 			}
 
+			// The gates' in-memory gallery holds the three faces.
+			desc := make([]float32, face.Dim)
+			desc[0] = 1
+			for _, p := range []string{"p-left-long-ago", "p-left-recently", "p-lives-here"} {
+				if err := a.Gates.Faces.Put("c1", p, "face-"+p, desc, "m1"); err != nil {
+					t.Fatal(err)
+				}
+			}
+
 			ran, purged, err := a.RetentionIfDue(ctx)
 			if err != nil || !ran {
 				t.Fatalf("retention: ran=%v %v", ran, err)
+			}
+			// The gate stops recognising the face that went, at once.
+			if n := a.Gates.Faces.Len("c1"); n != 2 {
+				t.Errorf("the gallery holds %d faces after the purge, want 2", n)
 			}
 
 			for _, c := range []struct{ table, id string }{
