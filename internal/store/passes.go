@@ -183,7 +183,10 @@ type PassRecord struct {
 }
 
 // InsertPass stores a pass event unless the device sent the same event id
-// before; it reports whether the event is new.
+// before; it reports whether the event is new. The conflict has no target:
+// the only unique key a new row can hit is the device's event id, which on
+// the monthly-partitioned PostgreSQL layout (scripts/postgres/
+// partition-passes.sql) carries the device time as well.
 func (tx *Tx) InsertPass(ctx context.Context, p *PassRecord) (bool, error) {
 	p.ID = orNew(p.ID)
 	var temp any
@@ -196,7 +199,7 @@ func (tx *Tx) InsertPass(ctx context.Context, p *PassRecord) (bool, error) {
 	}
 	r, err := tx.exec(ctx, `INSERT INTO pass_events (id, device_id, gate_id, event_id, person_id, credential, outcome, reason, temperature,
 		direction, device_time, received_at, policy_version, snapshot_enc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-		ON CONFLICT (device_id, event_id) DO NOTHING`, p.ID, p.DeviceID, p.GateID, p.EventID, nullStr(p.PersonID), p.Credential, p.Outcome,
+		ON CONFLICT DO NOTHING`, p.ID, p.DeviceID, p.GateID, p.EventID, nullStr(p.PersonID), p.Credential, p.Outcome,
 		p.Reason, temp, p.Direction, ms(p.DeviceTime), ms(p.ReceivedAt), pv, p.SnapshotEnc)
 	if err != nil {
 		return false, err
