@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"shequ/internal/access"
@@ -222,7 +223,16 @@ func (a *App) startMQTT(ctx context.Context) error {
 	if a.Cfg.MQTTBroker == "" && a.Cfg.MQTTListen == "" {
 		return nil
 	}
+	var password string
+	if f := a.Cfg.MQTT.PasswordFile; f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return &StartupError{Var: "SHEQU_MQTT_PASSWORD_FILE", Err: err}
+		}
+		password = strings.TrimSpace(string(b))
+	}
 	b, err := mqttbridge.New(mqttbridge.Config{BrokerURL: a.Cfg.MQTTBroker, ListenAddr: a.Cfg.MQTTListen,
+		Username: a.Cfg.MQTT.Username, Password: password, SharedGroup: a.Cfg.MQTT.SharedGroup,
 		Authenticate: func(ctx context.Context, deviceID, token string) bool {
 			p, err := a.Auth.ResolveToken(ctx, token)
 			return err == nil && p.UserID == deviceID && p.CanAnywhere(access.DeviceReport)

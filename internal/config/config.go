@@ -37,6 +37,9 @@ type Config struct {
 	// address instead. Both empty: no MQTT.
 	MQTTBroker string
 	MQTTListen string
+	// MQTT is the bridge's login and sharing on the external broker
+	// (mqtt.go).
+	MQTT MQTTClient
 	// PassRetention is how long pass events and gate decisions are kept.
 	PassRetention time.Duration
 	// Retention holds the periods of the other kinds of personal data

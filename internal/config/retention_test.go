@@ -53,3 +53,19 @@ func TestRetentionSettings(t *testing.T) {
 		t.Fatalf("the settings are not in the usage:\n%s", usage.String())
 	}
 }
+
+func TestMQTTClientSettings(t *testing.T) {
+	c, err := Load(nil, env(map[string]string{"SHEQU_MQTT_BROKER": "tcp://10.0.0.5:1883", "SHEQU_MQTT_USERNAME": "shequ-bridge",
+		"SHEQU_MQTT_PASSWORD_FILE": "/etc/shequ/mqtt.password", "SHEQU_MQTT_SHARED_GROUP": "shequ"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MQTT != (MQTTClient{Username: "shequ-bridge", PasswordFile: "/etc/shequ/mqtt.password", SharedGroup: "shequ"}) {
+		t.Fatalf("%+v", c.MQTT)
+	}
+	_, err = Load(nil, env(map[string]string{"SHEQU_MQTT_SHARED_GROUP": "a/b"}))
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Var != "SHEQU_MQTT_SHARED_GROUP" {
+		t.Fatalf("a group with a slash: %v", err)
+	}
+}
