@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -305,51 +304,6 @@ func BenchmarkGridHome(b *testing.B) {
 			get("/api/grid/v1/households", "person_id")
 		}
 	})
-}
-
-// BenchmarkSyncQueuedVisits sends 200 queued visits one after another, as
-// the phone does when the network returns (each with notes and needs, one
-// in four with a vaccination), to a real server; the limit is 5 s.
-func BenchmarkSyncQueuedVisits(b *testing.B) {
-	e := apptest.Start(b, "sqlite")
-	bigGrid(b, e)
-	c := e.Login(b, access.Grid)
-	var bundle struct {
-		Rooms []struct {
-			ID         string `json:"id"`
-			Households []struct {
-				Members []struct {
-					PersonID string `json:"person_id"`
-				} `json:"members"`
-			} `json:"households"`
-		} `json:"rooms"`
-	}
-	resp, err := c.Get(e.Server.URL + "/api/grid/v1/bundle")
-	if err != nil {
-		b.Fatal(err)
-	}
-	json.NewDecoder(resp.Body).Decode(&bundle)
-	resp.Body.Close()
-	round := 0
-	for b.Loop() {
-		round++
-		for i := 0; i < 200; i++ {
-			r := bundle.Rooms[(round*200+i)%len(bundle.Rooms)]
-			v := map[string]any{"client_id": fmt.Sprintf("bench-%d-%d", round, i), "room_id": r.ID, "notes": "例行走访，一切正常", "needs": []string{"medicine"}}
-			if i%4 == 0 && len(r.Households) > 0 {
-				v["health"] = []map[string]any{{"person_id": r.Households[0].Members[0].PersonID, "kind": "vaccination", "vaccine": "科兴",
-					"dose": 1 + round, "given_on": e.App.Store.Today()}}
-			}
-			body, _ := json.Marshal(v)
-			resp, err := c.Post(e.Server.URL+"/api/grid/v1/visits", "application/json", bytes.NewReader(body))
-			if err != nil || resp.StatusCode != 200 {
-				b.Fatalf("visit %d: %v %v", i, err, resp)
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/5e6, "x_of_5s")
 }
 
 // BenchmarkSelfReports posts self-reports through the public form from 32
