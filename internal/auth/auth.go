@@ -198,7 +198,10 @@ func (a *Service) Resolve(ctx context.Context, token string) (*access.Principal,
 		return nil, u, errs.E(errs.Unauthorized, "err.login_required")
 	}
 	if a.Store.Now().Sub(ss.LastSeen) > time.Minute {
-		if err := a.Store.Write(ctx, func(tx *store.Tx) error { return tx.ExtendSession(ctx, h, a.TTL) }); err != nil {
+		// A full disk must not stop people reading: the session is
+		// extended on a later request instead.
+		if err := a.Store.Write(ctx, func(tx *store.Tx) error { return tx.ExtendSession(ctx, h, a.TTL) }); err != nil &&
+			!errs.Is(err, errs.Unavailable) {
 			return nil, u, err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"shequ/internal/errs"
 	"shequ/internal/store"
 )
 
@@ -97,10 +98,33 @@ func (r *recorder) flush() {
 		}
 		return tx.InsertDecisions(ctx, batch)
 	})
-	if err != nil {
-		r.log.Error("recording decisions and alarms", "decisions", len(batch), "alarms", len(alarms), "err", err.Error())
+	if err == nil {
+		return
 	}
+	if errs.Is(err, errs.Unavailable) {
+		// The database is down or its disk full: keep the batch in front of
+		// what came since and try again with the next one, so decisions
+		// answered during an outage are logged when it ends. Beyond
+		// maxPending the oldest decisions are dropped (and said so).
+		r.mu.Lock()
+		r.buf = append(batch, r.buf...)
+		r.alarms = append(alarms, r.alarms...)
+		dropped := 0
+		if len(r.buf) > maxPending {
+			dropped = len(r.buf) - maxPending
+			r.buf = append([]store.Decision(nil), r.buf[dropped:]...)
+		}
+		pending := len(r.buf)
+		r.mu.Unlock()
+		r.log.Warn("decisions kept for a retry: the database is unavailable", "pending", pending, "dropped", dropped, "err", err.Error())
+		return
+	}
+	r.log.Error("recording decisions and alarms", "decisions", len(batch), "alarms", len(alarms), "err", err.Error())
 }
+
+// maxPending bounds the decisions kept in memory while the database is
+// unavailable (about 20 minutes of a busy gate's peak).
+const maxPending = 100_000
 
 // close writes what is buffered and stops.
 func (r *recorder) close() {

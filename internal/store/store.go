@@ -8,13 +8,16 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -113,7 +116,7 @@ func Open(ctx context.Context, dsn string, now func() time.Time) (*Store, error)
 		s.r.SetMaxOpenConns(8)
 		s.r.SetMaxIdleConns(8)
 	case Postgres:
-		if s.w, err = sql.Open("pgx", dsn); err != nil {
+		if s.w, err = sql.Open("pgx", withConnectTimeout(dsn)); err != nil {
 			return nil, err
 		}
 		s.w.SetMaxOpenConns(20)
@@ -125,6 +128,25 @@ func Open(ctx context.Context, dsn string, now func() time.Time) (*Store, error)
 		return nil, err
 	}
 	return s, nil
+}
+
+// connectTimeout bounds each new PostgreSQL connection unless the URL sets
+// connect_timeout: a server that does not answer (down, unreachable,
+// restarting) fails a request within seconds instead of leaving it hanging.
+const connectTimeout = "5"
+
+func withConnectTimeout(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn // pgx reports the bad URL
+	}
+	q := u.Query()
+	if q.Get("connect_timeout") != "" {
+		return dsn
+	}
+	q.Set("connect_timeout", connectTimeout)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // Ping checks that the database answers (for /readyz).
@@ -258,7 +280,14 @@ func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, er
 }
 
 // classify turns driver errors users can act on into coded errors.
-func (s *Store) classify(err error) error {
+func (s *Store) classify(err error) error { return Classify(err) }
+
+// Classify turns driver errors users can act on into coded errors: a
+// duplicate key, a full disk, a database that cannot be reached (refused,
+// restarting, a connection cut). Other errors are returned as they are. The
+// web layer's status map runs every error through it, so a read that
+// returned a raw driver error is answered like a write.
+func Classify(err error) error {
 	if err == nil {
 		return nil
 	}
@@ -271,12 +300,31 @@ func (s *Store) classify(err error) error {
 		return errs.Wrap(err, errs.NotFound, "err.not_found")
 	case strings.Contains(msg, "UNIQUE constraint failed"), strings.Contains(msg, "SQLSTATE 23505"):
 		return errs.Wrap(err, errs.Conflict, "err.duplicate")
-	case strings.Contains(msg, "database or disk is full"), strings.Contains(msg, "SQLITE_FULL"), strings.Contains(msg, "SQLSTATE 53100"):
+	case strings.Contains(msg, "database or disk is full"), strings.Contains(msg, "SQLITE_FULL"), strings.Contains(msg, "SQLSTATE 53100"),
+		strings.Contains(msg, "no space left on device"):
 		return errs.Wrap(err, errs.Unavailable, "err.disk_full")
-	case strings.Contains(msg, "connection refused"), strings.Contains(msg, "SQLSTATE 57P"), strings.Contains(msg, "conn closed"), strings.Contains(msg, "broken pipe"):
+	case dbUnreachable(err, msg):
 		return errs.Wrap(err, errs.Unavailable, "err.db_unavailable")
 	}
 	return err
+}
+
+// dbUnreachable tells errors that mean the database server is not there
+// right now: refused or failed connections, a server starting up or shutting
+// down (SQLSTATE class 57P, admin shutdown, crash, cannot connect now), a
+// connection exception (class 08), a connection cut mid-request.
+func dbUnreachable(err error, msg string) bool {
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	for _, s := range []string{"connection refused", "SQLSTATE 57P", "SQLSTATE 08", "conn closed", "broken pipe", "failed to connect",
+		"connection reset", "unexpected EOF", "bad connection"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // ms stores a time as Unix milliseconds; the zero time is NULL.

@@ -16,9 +16,12 @@ var (
 	errNotFound    = errs.E(errs.NotFound, "err.not_found")
 )
 
-// statusOf is the one place that maps error codes to HTTP status.
+// statusOf is the one place that maps error codes to HTTP status. Driver
+// errors that mean the database is unreachable or its disk full are coded
+// first (store.Classify), wherever they were returned: 503 with
+// err.db_unavailable or err.disk_full, not a bare 500.
 func statusOf(err error) int {
-	switch errs.CodeOf(err) {
+	switch errs.CodeOf(store.Classify(err)) {
 	case errs.Invalid:
 		return http.StatusBadRequest
 	case errs.NotFound:
@@ -39,7 +42,7 @@ func statusOf(err error) int {
 
 // message translates err for the user; internal errors stay generic.
 func message(rq *req, err error) string {
-	if e, ok := errs.As(err); ok && e.Code != errs.Internal {
+	if e, ok := errs.As(store.Classify(err)); ok && e.Code != errs.Internal {
 		return rq.pr.T(e.Key, e.Args...)
 	}
 	return rq.pr.T("err.internal")
@@ -49,6 +52,7 @@ func message(rq *req, err error) string {
 // page for browsers; a login page when the visitor is not logged in.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	rq := reqOf(r)
+	err = store.Classify(err)
 	status := statusOf(err)
 	if status >= 500 {
 		s.Log.Error("request failed", "path", r.URL.Path, "err", err.Error())

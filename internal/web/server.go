@@ -16,6 +16,7 @@ import (
 	"shequ/internal/audit"
 	"shequ/internal/auth"
 	"shequ/internal/config"
+	"shequ/internal/errs"
 	"shequ/internal/events"
 	"shequ/internal/gate"
 	"shequ/internal/gridwork"
@@ -108,9 +109,16 @@ func (s *Server) withSession(next http.Handler) http.Handler {
 			rq.p = p
 		} else if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" && !isStatic(r.URL.Path) {
 			p, u, err := s.Auth.Resolve(r.Context(), c.Value)
-			if err == nil {
+			switch {
+			case err == nil:
 				rq.p, rq.user, rq.token = p, u, c.Value
-			} else {
+			case errs.CodeOf(store.Classify(err)) == errs.Unavailable:
+				// The database is down or full: say so, and keep the
+				// session (an outage must not log everyone out).
+				rq.pr = s.Cat.Printer(locale.Pick("", r))
+				s.fail(w, r.WithContext(context.WithValue(r.Context(), reqKey, rq)), err)
+				return
+			default:
 				http.SetCookie(w, s.cookie(sessionCookie, "", -1))
 			}
 		}
