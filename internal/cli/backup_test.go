@@ -123,6 +123,9 @@ func TestBackupWhileWritingRestoresEverythingAcknowledged(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "integrity ok") || !strings.Contains(stdout, key) {
 		t.Fatalf("backup: %d %q %q", code, stdout, stderr)
 	}
+	if st, err := os.Stat(out); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("backup file mode: %v %v", st, err)
+	}
 	w.waitFor(t, len(before)+200) // the server went on writing
 	cancel()
 	<-done
@@ -166,6 +169,9 @@ func TestBackupWhileWritingRestoresEverythingAcknowledged(t *testing.T) {
 	code, stdout, stderr = run(t, renv, "", "restore", "--from", out)
 	if code != 0 || !strings.Contains(stdout, "integrity ok") {
 		t.Fatalf("restore: %d %q %q", code, stdout, stderr)
+	}
+	if st, err := os.Stat(fresh); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("restored file mode: %v %v", st, err)
 	}
 	// Once there, it is not overwritten without --force.
 	code, _, stderr = run(t, renv, "", "restore", "--from", out)

@@ -51,6 +51,11 @@ func (s *Store) BackupFile(ctx context.Context, path string) (BackupInfo, error)
 		os.Remove(tmp)
 		return BackupInfo{}, s.classify(err)
 	}
+	// Personal data: readable by the owner only, whatever the umask.
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		os.Remove(tmp)
+		return BackupInfo{}, err
+	}
 	if err := syncFile(tmp); err != nil {
 		os.Remove(tmp)
 		return BackupInfo{}, err
@@ -222,6 +227,14 @@ func Restore(ctx context.Context, from, dsn string, opt RestoreOptions) (BackupI
 			return info, fmt.Errorf("%s: %w; stop it first, or give --force to overwrite it while it runs", to, ErrInUse)
 		}
 		return info, fmt.Errorf("%s already exists; give --force to overwrite it", to)
+	}
+	if _, err := os.Stat(to); errors.Is(err, os.ErrNotExist) {
+		// Created private: it holds personal data.
+		f, err := os.OpenFile(to, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		if err != nil {
+			return info, err
+		}
+		f.Close()
 	}
 	db, err := sql.Open("sqlite", sqliteURI(to, "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)"))
 	if err != nil {
