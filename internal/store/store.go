@@ -361,24 +361,4 @@ func nullStr(s string) any {
 // way someone with direct database access could.
 func RawForTest(s *Store) *sql.DB { return s.w }
 
-// Backup writes a consistent copy of a SQLite database to path while it
-// stays in use (VACUUM INTO). PostgreSQL is backed up with pg_dump.
-func (s *Store) Backup(ctx context.Context, path string) error {
-	if s.Dialect != SQLite {
-		return errors.New("PostgreSQL databases are backed up with pg_dump (see docs/deploy.md)")
-	}
-	if _, err := os.Stat(path); err == nil {
-		return fmt.Errorf("%s already exists", path)
-	}
-	// A connection of its own: readers are query-only and the writer must
-	// stay free while the copy is made.
-	db, err := sql.Open("sqlite", s.dsn)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	_, err = db.ExecContext(ctx, `VACUUM INTO $1`, path)
-	return s.classify(err)
-}
-
 func errNotFound() error { return errs.E(errs.NotFound, "err.not_found") }
