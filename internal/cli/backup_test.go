@@ -216,3 +216,33 @@ func TestBackupWhileWritingRestoresEverythingAcknowledged(t *testing.T) {
 		t.Fatalf("audit chain of the restored copy: %d entries, %v", n, err)
 	}
 }
+
+// TestAuditVerifyAfterRetention: once the retention purge has removed the
+// start of the audit chain, `shequ audit verify` still passes and says
+// which entries were purged.
+func TestAuditVerifyAfterRetention(t *testing.T) {
+	dir := t.TempDir()
+	cfg := config.Default()
+	cfg.DB, cfg.KeyFile = filepath.Join(dir, "a.db"), filepath.Join(dir, "a.key")
+	at := time.Now().Add(-cfg.Retention.Audit - time.Hour)
+	clock := func() time.Time { return at }
+	ctx := context.Background()
+	a, err := app.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := a.Audit.Record(ctx, a.Store, &store.AuditEntry{Action: "login"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at = time.Now()
+	if p, err := a.Retention(ctx); err != nil || p["audit"] != 3 {
+		t.Fatalf("retention: %v %v", p, err)
+	}
+	a.Close()
+	code, out, stderr := run(t, map[string]string{"SHEQU_DB": cfg.DB, "SHEQU_KEY_FILE": cfg.KeyFile}, "", "audit", "verify")
+	if code != 0 || !strings.Contains(out, "from entry 4") || !strings.Contains(out, "1–3 were purged") {
+		t.Fatalf("audit verify: %d %q %q", code, out, stderr)
+	}
+}
