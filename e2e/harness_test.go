@@ -86,7 +86,15 @@ func runMain(m *testing.M) int {
 	}
 	fmt.Printf("e2e: built %s in %v; browser %s\n", shequBin, time.Since(start).Round(time.Millisecond), chromiumPath)
 
-	return m.Run()
+	code := m.Run()
+	// After the whole run: no demo may have logged personal data
+	// (docs/security.md).
+	if bad := personalDataInLogs(); len(bad) > 0 {
+		fmt.Fprintf(os.Stderr, "e2e: FAIL: personal data in the demos' logs (%d lines, masked here):\n%s\n", len(bad), strings.Join(bad, "\n"))
+		return 1
+	}
+	fmt.Printf("e2e: searched the output of %d demos: no ID numbers or phone numbers\n", len(demos))
+	return code
 }
 
 // findChromium returns the path of the Chromium binary, or "".
@@ -213,6 +221,7 @@ func startDemoWith(t *testing.T, o demoOptions) *demo {
 		o.DB = filepath.Join(dir, "demo.db")
 	}
 	d := &demo{Logins: map[string]account{}, Devices: map[string]string{}, out: &lockedBuffer{}}
+	rememberDemo(d)
 
 	root, _ := moduleRoot()
 	args := []string{"demo", "--addr", addr, "--db", o.DB, "--seed", "1", "--kiosk-dir", filepath.Join(root, "web", "kiosk"),

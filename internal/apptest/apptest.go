@@ -47,6 +47,10 @@ func Start(t testing.TB, engine string) *Env {
 	cfg.DB = testutil.DSN(t, engine)
 	cfg.KeyFile = filepath.Join(t.TempDir(), "test.key")
 	cfg.Addr = "127.0.0.1:0"
+	// No request budgets: these tests (and the benchmarks and fuzz targets)
+	// send many requests under a frozen clock. The rate-limit tests turn
+	// them on with App.Web.SetRateLimits.
+	cfg.RateLimits = config.RateLimits{}
 	clock := testutil.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC))
 	logs := &lockedWriter{w: &strings.Builder{}}
 	log := slog.New(slog.NewJSONHandler(logs, nil))

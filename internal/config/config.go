@@ -53,6 +53,8 @@ type Config struct {
 	// ReportOTP makes the public self-report form ask for a one-time code
 	// sent to the reporter's phone.
 	ReportOTP bool
+	// RateLimits are the request budgets of clients without a staff login.
+	RateLimits RateLimits
 }
 
 // Default returns the settings used when nothing is given.
@@ -66,6 +68,7 @@ func Default() Config {
 		PassRetention: 90 * 24 * time.Hour,
 		Retention:     DefaultRetention(),
 		SessionTTL:    12 * time.Hour,
+		RateLimits:    DefaultRateLimits(),
 	}
 }
 
@@ -123,6 +126,14 @@ var settings = []setting{
 			return fmt.Errorf("true or false, not %q", v)
 		}
 		c.ReportOTP = b
+		return nil
+	}},
+	{"SHEQU_RATE_LIMITS", "rate-limits", "requests a minute per client without a staff login, e.g. login=30,public=300,resident=300,device=6000,api=1200,authfail=20 (0 = no limit; \"off\" = none)", func(c *Config, v string) error {
+		r, err := ParseRateLimits(v)
+		if err != nil {
+			return err
+		}
+		c.RateLimits = r
 		return nil
 	}},
 	{"SHEQU_KIOSK_DIR", "kiosk-dir", "folder of the gate kiosk page and its face library (npm ci there)", func(c *Config, v string) error { c.KioskDir = v; return nil }},

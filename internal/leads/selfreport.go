@@ -11,13 +11,13 @@ import (
 	"encoding/base64"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"shequ/internal/access"
 	"shequ/internal/errs"
 	"shequ/internal/ledger"
 	"shequ/internal/pii"
+	"shequ/internal/ratelimit"
 	"shequ/internal/store"
 )
 
@@ -277,38 +277,12 @@ func (s *Service) save(ctx context.Context, code store.ReportCode, r *store.Self
 var cst = time.FixedZone("CST", 8*3600)
 
 // limiter counts events per key in fixed windows.
-type limiter struct {
-	mu     sync.Mutex
-	counts map[string]*window
-	swept  time.Time
-}
-
-type window struct {
-	start time.Time
-	n     int
-}
+// limiter is the shared request limiter with the form's budgets.
+type limiter struct{ r ratelimit.Limiter }
 
 func (l *limiter) allow(key string, max int, per time.Duration, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.counts == nil {
-		l.counts = map[string]*window{}
-	}
-	if now.Sub(l.swept) > time.Hour {
-		for k, w := range l.counts {
-			if now.Sub(w.start) > time.Hour {
-				delete(l.counts, k)
-			}
-		}
-		l.swept = now
-	}
-	w := l.counts[key]
-	if w == nil || now.Sub(w.start) >= per || now.Before(w.start) {
-		w = &window{start: now}
-		l.counts[key] = w
-	}
-	w.n++
-	return w.n <= max
+	ok, _ := l.r.Allow(key, ratelimit.Limit{N: max, Per: per}, now)
+	return ok
 }
 
 // newRef is a reference number a reporter can read out on the phone:

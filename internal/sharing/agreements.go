@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"shequ/internal/access"
 	"shequ/internal/audit"
 	"shequ/internal/errs"
 	"shequ/internal/pii"
+	"shequ/internal/ratelimit"
 	"shequ/internal/store"
 )
 
@@ -47,13 +47,7 @@ type Service struct {
 	Audit *audit.Log
 	Keys  *pii.Keyring
 
-	mu      sync.Mutex
-	buckets map[string]*bucket // agreement id → this minute's requests
-}
-
-type bucket struct {
-	minute int64
-	n      int
+	limits ratelimit.Limiter // per agreement: its RateLimit requests a minute
 }
 
 // Input is an agreement as staff fill it in.
@@ -256,21 +250,13 @@ func intersect(agreement string, partner []string) []string {
 	return out
 }
 
-// allow counts a request against the agreement's limit for this minute.
+// allow counts a request against the agreement's limit a minute.
 func (s *Service) allow(a store.Agreement) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.buckets == nil {
-		s.buckets = map[string]*bucket{}
+	if a.RateLimit <= 0 {
+		return false
 	}
-	minute := s.Store.Now().Unix() / 60
-	b := s.buckets[a.ID]
-	if b == nil || b.minute != minute {
-		b = &bucket{minute: minute}
-		s.buckets[a.ID] = b
-	}
-	b.n++
-	return b.n <= a.RateLimit
+	ok, _ := s.limits.Allow(a.ID, ratelimit.PerMinute(a.RateLimit), s.Store.Now())
+	return ok
 }
 
 // hookDatasets says which dataset an agreement must cover for a partner to

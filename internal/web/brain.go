@@ -21,7 +21,7 @@ import (
 )
 
 // brainRoutes are the big screen (/brain) and its live stream.
-func (s *Server) brainRoutes(mux *http.ServeMux) {
+func (s *Server) brainRoutes(mux *router) {
 	mux.HandleFunc("GET /brain", s.signedIn(s.brainPage))
 	mux.HandleFunc("GET /brain/stream", s.signedIn(s.brainStream))
 }

@@ -55,7 +55,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	err = store.Classify(err)
 	status := statusOf(err)
 	if status >= 500 {
-		s.Log.Error("request failed", "path", r.URL.Path, "err", err.Error())
+		s.Log.Error("request failed", "path", logPath(r.URL.Path), "err", err.Error())
 	}
 	if wantsJSON(r) {
 		body := map[string]string{"code": string(errs.CodeOf(err)), "message": message(rq, err)}

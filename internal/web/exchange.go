@@ -17,7 +17,7 @@ import (
 
 // exchangeRoutes are the staff pages for inbound data from other
 // departments.
-func (s *Server) exchangeRoutes(mux *http.ServeMux) {
+func (s *Server) exchangeRoutes(mux *router) {
 	mux.HandleFunc("GET /exchange", s.exchangePage)
 	mux.HandleFunc("POST /exchange", s.exchangeUpload)
 	mux.HandleFunc("GET /exchange/template/{kind}", s.exchangeTemplate)

@@ -214,6 +214,13 @@ func (s *Server) patrolToEvent(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	// Turning a finding into an event is grid work (staff and grid
+	// workers): reporting events alone (a resident) is not enough, since
+	// it also marks the finding handled.
+	if node, err := s.Store.OrgNode(r.Context(), community); err != nil || !reqOf(r).p.CanAtOrBelow(access.GridWork, node.Path) {
+		s.deny(w, r, "grid.work", "patrol", t.ID, community)
+		return
+	}
 	ev, err := s.Events.FromPatrol(r.Context(), reqOf(r).p, t, community)
 	if errs.Is(err, errs.Forbidden) {
 		s.deny(w, r, "event.report", "patrol", t.ID, community)

@@ -13,7 +13,7 @@ import (
 
 // overviewRoutes are the street's and district's view of their
 // communities, and the endpoint where community instances report upward.
-func (s *Server) overviewRoutes(mux *http.ServeMux) {
+func (s *Server) overviewRoutes(mux *router) {
 	mux.HandleFunc("GET /overview", s.signedIn(s.overview))
 	mux.HandleFunc("POST /api/v1/upstream", s.signedIn(s.upstreamReport))
 }

@@ -19,7 +19,7 @@ type peopleTab struct{ Name, Path string }
 var peopleTabs = []peopleTab{{"staffing", "/people"}, {"workload", "/people/workload"}, {"assessment", "/people/assessment"},
 	{"trends", "/people/trends"}, {"training", "/people/training"}, {"volunteers", "/people/volunteers"}}
 
-func (s *Server) peopleRoutes(mux *http.ServeMux) {
+func (s *Server) peopleRoutes(mux *router) {
 	mux.HandleFunc("GET /people", s.signedIn(s.peopleStaffing))
 	mux.HandleFunc("GET /people/workload", s.signedIn(s.peopleWorkload))
 	mux.HandleFunc("GET /people/assessment", s.signedIn(s.peopleAssessment))

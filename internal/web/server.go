@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"shequ/internal/access"
@@ -24,6 +25,7 @@ import (
 	"shequ/internal/ledger"
 	"shequ/internal/locale"
 	"shequ/internal/pii"
+	"shequ/internal/ratelimit"
 	"shequ/internal/sharing"
 	"shequ/internal/store"
 )
@@ -49,6 +51,10 @@ type Server struct {
 	Metrics *Metrics
 
 	views *views
+	// limiter holds every client's request budget; limits, when set,
+	// replaces Cfg.RateLimits (SetRateLimits).
+	limiter ratelimit.Limiter
+	limits  atomic.Pointer[config.RateLimits]
 }
 
 // Handler returns the whole HTTP handler.
@@ -60,7 +66,7 @@ func (s *Server) Handler() http.Handler {
 		s.Metrics = NewMetrics()
 	}
 	mux := http.NewServeMux()
-	s.routes(mux)
+	s.routes(&router{mux: mux, s: s})
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errCrossOrigin)
@@ -68,7 +74,7 @@ func (s *Server) Handler() http.Handler {
 	var h http.Handler = mux
 	h = s.withSession(h)
 	h = cop.Handler(h)
-	h = securityHeaders(h)
+	h = s.securityHeaders(h)
 	h = s.observe(h)
 	return h
 }
@@ -100,9 +106,18 @@ func (s *Server) withSession(next http.Handler) http.Handler {
 		rq := &req{ip: s.clientIP(r)}
 		if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && strings.HasPrefix(r.URL.Path, "/api/") {
 			// API clients (partner departments, devices) use tokens.
-			p, err := s.Auth.ResolveToken(r.Context(), strings.TrimSpace(tok))
 			rq.pr = s.Cat.Printer(locale.Pick("", r))
+			// Guessing tokens costs an address its budget of failures.
+			failures := ratelimit.PerMinute(s.rateLimits().AuthFail)
+			if spent, wait := s.limiter.Spent("authfail:"+rq.ip, failures, s.Store.Now()); spent {
+				s.tooMany(w, r.WithContext(context.WithValue(r.Context(), reqKey, rq)), "authfail", wait)
+				return
+			}
+			p, err := s.Auth.ResolveToken(r.Context(), strings.TrimSpace(tok))
 			if err != nil {
+				if errs.CodeOf(err) == errs.Unauthorized {
+					s.limiter.Allow("authfail:"+rq.ip, failures, s.Store.Now())
+				}
 				s.fail(w, r.WithContext(context.WithValue(r.Context(), reqKey, rq)), err)
 				return
 			}
@@ -163,17 +178,49 @@ func (s *Server) setCookie(w http.ResponseWriter, r *http.Request, c *http.Cooki
 	http.SetCookie(w, c)
 }
 
-func securityHeaders(next http.Handler) http.Handler {
+// pageCSP is the policy of every page: everything from this server, no
+// inline script or style, no plugins, never in a frame. The kiosk's files
+// get kioskCSP instead (its face library compiles WebAssembly).
+const pageCSP = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'; " +
+	"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+
+// permissionsFor is the Permissions-Policy of a path: the camera for the
+// gate kiosk and its enrolment page (staff photograph a resident who
+// consented) only, the location for the grid worker's app only.
+func permissionsFor(path string) string {
+	camera, geo := "()", "()"
+	if strings.HasPrefix(path, "/kiosk/") || strings.HasPrefix(path, "/ledger/persons/") && strings.HasSuffix(path, "/face") {
+		camera = "(self)"
+	}
+	if strings.HasPrefix(path, "/grid/") {
+		geo = "(self)"
+	}
+	return "camera=" + camera + ", geolocation=" + geo + ", microphone=(), payment=(), usb=()"
+}
+
+// overTLS reports whether the browser reached us over HTTPS: directly, or
+// through a trusted proxy that says so.
+func (s *Server) overTLS(r *http.Request) bool {
+	return r.TLS != nil || s.Cfg.TrustProxy && r.Header.Get("X-Forwarded-Proto") == "https"
+}
+
+// securityHeaders sets the headers every answer carries. Cache-Control
+// starts as no-store, since most answers hold personal data; only
+// handlers of public, impersonal content (static files, the kiosk's
+// libraries, the API description) replace it.
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+		h.Set("Content-Security-Policy", pageCSP)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
-		if r.TLS != nil {
-			h.Set("Strict-Transport-Security", "max-age=31536000")
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		h.Set("Permissions-Policy", permissionsFor(r.URL.Path))
+		h.Set("Cache-Control", "no-store")
+		if s.overTLS(r) {
+			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -216,7 +263,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
-				s.Log.Error("panic", "path", r.URL.Path, "panic", p)
+				s.Log.Error("panic", "path", logPath(r.URL.Path), "panic", p)
 				if sw.status == 0 {
 					http.Error(sw, "internal error", http.StatusInternalServerError)
 				}
@@ -228,7 +275,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			}
 			s.Metrics.observe(route, r.Method, sw.status, d)
 			if !isStatic(r.URL.Path) {
-				s.Log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+				s.Log.Info("request", "method", r.Method, "path", logPath(r.URL.Path), "status", sw.status,
 					"ms", float64(d.Microseconds())/1000)
 			}
 		}()

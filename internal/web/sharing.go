@@ -23,7 +23,7 @@ var openAPISpec []byte
 
 // sharingRoutes are the published data standard, the partners' open API
 // and the staff pages for sharing agreements.
-func (s *Server) sharingRoutes(mux *http.ServeMux) {
+func (s *Server) sharingRoutes(mux *router) {
 	mux.HandleFunc("GET /api/openapi.yaml", s.openAPI)
 	mux.HandleFunc("GET /api/v1/dictionary", s.dictionaryJSON)
 	mux.HandleFunc("GET /standard", s.standardPage)
@@ -156,7 +156,7 @@ func writeETagged(w http.ResponseWriter, r *http.Request, v any) {
 	sum := sha256.Sum256(buf.Bytes())
 	tag := `"` + hex.EncodeToString(sum[:16]) + `"`
 	w.Header().Set("ETag", tag)
-	w.Header().Set("Cache-Control", "private, no-cache")
+	w.Header().Set("Cache-Control", "private, no-store")
 	if inm := r.Header.Get("If-None-Match"); inm != "" && (inm == tag || inm == "W/"+tag) {
 		w.WriteHeader(http.StatusNotModified)
 		return

@@ -14,7 +14,7 @@ import (
 )
 
 // siteplanRoutes are the digital twin: the community's site plan.
-func (s *Server) siteplanRoutes(mux *http.ServeMux) {
+func (s *Server) siteplanRoutes(mux *router) {
 	mux.HandleFunc("GET /siteplan", s.signedIn(s.sitePlanPage))
 	mux.HandleFunc("GET /siteplan/svg", s.signedIn(s.sitePlanSVG))
 	mux.HandleFunc("POST /siteplan/import", s.signedIn(s.sitePlanImport))

@@ -13,7 +13,7 @@ import (
 	"shequ/internal/training"
 )
 
-func (s *Server) trainingRoutes(mux *http.ServeMux) {
+func (s *Server) trainingRoutes(mux *router) {
 	mux.HandleFunc("GET /people/training", s.signedIn(s.trainingHome))
 	mux.HandleFunc("POST /people/training/courses", s.signedIn(s.trainingCreateCourse))
 	mux.HandleFunc("GET /people/training/courses/{id}", s.signedIn(s.trainingCourse))

@@ -11,7 +11,7 @@ import (
 )
 
 // webhookRoutes are the staff pages for partners' webhooks.
-func (s *Server) webhookRoutes(mux *http.ServeMux) {
+func (s *Server) webhookRoutes(mux *router) {
 	mux.HandleFunc("GET /webhooks", s.signedIn(s.webhookPartners))
 	mux.HandleFunc("GET /webhooks/partners/{id}", s.signedIn(s.webhookPartnerPage))
 	mux.HandleFunc("POST /webhooks/partners/{id}", s.signedIn(s.webhookSubscribe))
