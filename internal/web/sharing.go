@@ -36,10 +36,10 @@ func (s *Server) sharingRoutes(mux *router) {
 	mux.HandleFunc("POST /api/v1/fhir/Observation", s.signedIn(s.fhirCreate("health_tests")))
 	mux.HandleFunc("POST /api/v1/fhir/Immunization", s.signedIn(s.fhirCreate("vaccinations")))
 	mux.HandleFunc("GET /sharing", s.signedIn(s.sharingPage))
-	mux.HandleFunc("POST /sharing", s.signedIn(s.sharingSave))
+	mux.HandleFunc("POST /sharing", s.signedIn(s.needs(access.ShareManage, s.sharingSave)))
 	mux.HandleFunc("GET /sharing/{id}", s.signedIn(s.agreementPage))
 	mux.HandleFunc("POST /sharing/{id}", s.signedIn(s.sharingSave))
-	mux.HandleFunc("POST /sharing/{id}/revoke", s.signedIn(s.agreementRevoke))
+	mux.HandleFunc("POST /sharing/{id}/revoke", s.signedIn(s.needs(access.ShareManage, s.agreementRevoke)))
 }
 
 func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
