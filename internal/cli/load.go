@@ -35,7 +35,7 @@ func loadCmd(ctx context.Context, e *Env, args []string) error {
 		return nil
 	})
 	forwarded := fs.Bool("forwarded", false, "send each resident's own address in X-Forwarded-For (the server must run with --trust-proxy)")
-	demo := fs.Bool("demo", false, "start a fresh `shequ demo` (SQLite, trusting X-Forwarded-For) and load it; stopped and removed afterwards")
+	demo := fs.Bool("demo", false, "start a fresh `shequ demo` (SQLite, trusting X-Forwarded-For, no per-device rate budget) and load it; stopped and removed afterwards")
 	people := fs.Int("people", 0, "with --demo: residents in the demo (default: the demo's own figures)")
 	seed := fs.Uint64("seed", 1, "random seed (the demo's too)")
 	mix := fs.String("mix", "all", "the load: "+loadgen.MixNames())
@@ -79,7 +79,7 @@ func loadCmd(ctx context.Context, e *Env, args []string) error {
 		return err
 	}
 	if *demo {
-		rep.Note = fmt.Sprintf("server: a fresh `shequ demo --seed %d` (SQLite, synchronous=FULL) in its own process on this machine, sharing its cores with the load tool.", *seed)
+		rep.Note = fmt.Sprintf("server: a fresh `shequ demo --seed %d --trust-proxy=true --rate-limits device=0` (SQLite, synchronous=FULL) in its own process on this machine, sharing its cores with the load tool.", *seed)
 	}
 	if *asJSON {
 		if jerr := rep.WriteJSON(e.Stdout); jerr != nil {
@@ -115,7 +115,11 @@ func startDemo(ctx context.Context, e *Env, seed uint64, people int) (*demoProce
 		return nil, err
 	}
 	defer logf.Close()
-	args := []string{"demo", "--db", filepath.Join(dir, "demo.db"), "--addr", "127.0.0.1:0", "--seed", strconv.FormatUint(seed, 10), "--trust-proxy=true"}
+	// The demo's six device tokens stand in for hundreds of gates, so the
+	// per-device budget (meant for one gate's own pace) is lifted; every
+	// other budget stays, as does the limiter in the request path.
+	args := []string{"demo", "--db", filepath.Join(dir, "demo.db"), "--addr", "127.0.0.1:0", "--seed", strconv.FormatUint(seed, 10), "--trust-proxy=true",
+		"--rate-limits", "device=0"}
 	if people > 0 {
 		args = append(args, "--people", strconv.Itoa(people))
 	}
