@@ -23,6 +23,8 @@ type recorder struct {
 	kick     chan struct{}
 	done     chan struct{}
 	finished chan struct{}
+	failures int // batches in a row kept for a retry (written under writing)
+	dropped  int // decisions dropped during this outage
 }
 
 func newRecorder(s *store.Store, log *slog.Logger) *recorder {
@@ -99,6 +101,10 @@ func (r *recorder) flush() {
 		return tx.InsertDecisions(ctx, batch)
 	})
 	if err == nil {
+		if r.failures > 0 {
+			r.log.Info("decisions kept during the outage are written", "decisions", len(batch), "alarms", len(alarms), "retries", r.failures, "dropped", r.dropped)
+			r.failures, r.dropped = 0, 0
+		}
 		return
 	}
 	if errs.Is(err, errs.Unavailable) {
@@ -116,7 +122,13 @@ func (r *recorder) flush() {
 		}
 		pending := len(r.buf)
 		r.mu.Unlock()
-		r.log.Warn("decisions kept for a retry: the database is unavailable", "pending", pending, "dropped", dropped, "err", err.Error())
+		// The loop retries every 200 ms: say so on the first failure and
+		// then about every 30 s, not five times a second.
+		r.dropped += dropped
+		if r.failures%warnEvery == 0 {
+			r.log.Warn("decisions kept for a retry: the database is unavailable", "pending", pending, "dropped", r.dropped, "retries", r.failures, "err", err.Error())
+		}
+		r.failures++
 		return
 	}
 	r.log.Error("recording decisions and alarms", "decisions", len(batch), "alarms", len(alarms), "err", err.Error())
@@ -125,6 +137,9 @@ func (r *recorder) flush() {
 // maxPending bounds the decisions kept in memory while the database is
 // unavailable (about 20 minutes of a busy gate's peak).
 const maxPending = 100_000
+
+// warnEvery is how many failed retries in a row go by between warnings.
+const warnEvery = 150
 
 // close writes what is buffered and stops.
 func (r *recorder) close() {
