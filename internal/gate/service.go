@@ -13,6 +13,7 @@ import (
 	"shequ/internal/errs"
 	"shequ/internal/face"
 	"shequ/internal/ids"
+	"shequ/internal/memo"
 	"shequ/internal/pii"
 	"shequ/internal/policy"
 	"shequ/internal/store"
@@ -39,10 +40,10 @@ type Service struct {
 	ing *committer
 
 	// Lookups remembered between decisions (see memo).
-	devices *memo[deviceInfo] // by api user id
-	holders *memo[identified] // by credential and community
-	people  *memo[identified] // by person and community
-	facts   *memo[store.GateFacts]
+	devices *memo.Memo[deviceInfo] // by api user id
+	holders *memo.Memo[identified] // by credential and community
+	people  *memo.Memo[identified] // by person and community
+	facts   *memo.Memo[store.GateFacts]
 	answers answers // by device and event id, for retries
 	spent   spentPasses
 
@@ -65,10 +66,10 @@ type storedPolicy struct {
 func (s *Service) Start(ctx context.Context) error {
 	s.rec = newRecorder(s.Store, s.Log)
 	s.ing = newCommitter(s.Store)
-	s.devices = newMemo[deviceInfo](s.Store, deviceTables...)
-	s.holders = newMemo[identified](s.Store, identityTables...)
-	s.people = newMemo[identified](s.Store, identityTables...)
-	s.facts = newMemo[store.GateFacts](s.Store, healthTables...)
+	s.devices = memo.New[deviceInfo](s.Store, lookupMaxAge, deviceTables...)
+	s.holders = memo.New[identified](s.Store, lookupMaxAge, identityTables...)
+	s.people = memo.New[identified](s.Store, lookupMaxAge, identityTables...)
+	s.facts = memo.New[store.GateFacts](s.Store, lookupMaxAge, healthTables...)
 	if err := s.ReloadPolicies(ctx); err != nil {
 		return err
 	}
@@ -97,7 +98,7 @@ var screenText = map[string]string{
 
 // DeviceFor resolves an authenticated device account to its device and gate.
 func (s *Service) DeviceFor(ctx context.Context, userID string) (store.Device, store.Gate, error) {
-	di, err := s.devices.get(userID, func() (deviceInfo, error) {
+	di, err := s.devices.Get(userID, func() (deviceInfo, error) {
 		d, g, err := s.Store.DeviceByUser(ctx, userID)
 		if errs.Is(err, errs.NotFound) {
 			err = errs.E(errs.Forbidden, "err.gate.not_a_device")
@@ -270,7 +271,7 @@ func (s *Service) identify(ctx context.Context, g store.Gate, c Credential) (ide
 			return stranger, errBadCredential.OnField("value")
 		}
 		bidx := s.Keys.BlindIndex(v, "cred."+c.Kind)
-		return s.holders.get(c.Kind+"|"+bidx+"|"+g.CommunityID, func() (identified, error) {
+		return s.holders.Get(c.Kind+"|"+bidx+"|"+g.CommunityID, func() (identified, error) {
 			h, err := s.Store.GateHolderByCredential(ctx, c.Kind, bidx, g.CommunityID)
 			if errs.Is(err, errs.NotFound) {
 				return stranger, nil
@@ -334,7 +335,7 @@ func normalizeValue(kind, v string) string {
 
 // person finds how a known person may use this gate.
 func (s *Service) person(ctx context.Context, g store.Gate, personID string) (identified, error) {
-	return s.people.get(personID+"|"+g.CommunityID, func() (identified, error) {
+	return s.people.Get(personID+"|"+g.CommunityID, func() (identified, error) {
 		p, err := s.Store.Person(ctx, personID)
 		if err == nil && p.MergedInto != "" { // a face enrolled before a merge of duplicates
 			p, err = s.Store.Person(ctx, p.MergedInto)
@@ -385,7 +386,7 @@ func (s *Service) subject(ctx context.Context, p *policy.Policy, who identified)
 	codes, tests := len(p.AcceptedColours) > 0, p.TestWindow > 0 || p.Visitors.NeedTest
 	doses, monitoring := p.MinDoses > 0, len(p.DenyMonitoring)+len(p.ReviewMonitoring) > 0
 	key := fmt.Sprint(who.personID, codes, tests, doses, monitoring)
-	f, err := s.facts.get(key, func() (store.GateFacts, error) {
+	f, err := s.facts.Get(key, func() (store.GateFacts, error) {
 		return s.Store.LoadGateFacts(ctx, who.personID, codes, tests, doses, monitoring)
 	})
 	if err != nil {

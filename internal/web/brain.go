@@ -290,10 +290,28 @@ func parentPath(path string) string {
 
 // brainSite is the community's site plan, its buildings coloured by open
 // events, gates with their state; "" when the community has no plan yet.
+// Every open screen redraws it every 10 s, and it is most of a community
+// screen's cost, so a drawing is shared by the screens of one community
+// and language until a table it shows changes or it is sitePlanMaxAge old.
 func (s *Server) brainSite(r *http.Request, n store.OrgNode) template.HTML {
-	plan, err := siteplan.Load(r.Context(), s.Store, n.ID, "events")
-	if err != nil || !plan.HasPlan {
+	rq := reqOf(r)
+	svg, err := s.sitePlans.Get(n.ID+"|"+rq.pr.Lang, func() (template.HTML, error) {
+		plan, err := siteplan.Load(r.Context(), s.Store, n.ID, "events")
+		if err != nil || !plan.HasPlan {
+			return "", err
+		}
+		return siteplan.SVGWith(plan, rq.pr.T, siteplan.Options{Legend: true, Labels: true, ID: "brain-plan"}), nil
+	})
+	if err != nil {
 		return ""
 	}
-	return siteplan.SVGWith(plan, reqOf(r).pr.T, siteplan.Options{Legend: true, Labels: true, ID: "brain-plan"})
+	return svg
 }
+
+// sitePlanMaxAge bounds how stale a shared site-plan drawing may be (a
+// gate's state changed by another instance, the day turning).
+const sitePlanMaxAge = 5 * time.Second
+
+// sitePlanTables are the tables the big screen's site plan is drawn from.
+var sitePlanTables = []string{"siteplan_extents", "siteplan_footprints", "siteplan_shapes", "siteplan_gates", "siteplan_grids",
+	"places", "households", "household_members", "monitoring", "events", "alarms", "gates", "devices", "org_nodes"}

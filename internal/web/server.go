@@ -5,9 +5,11 @@ package web
 
 import (
 	"context"
+	"html/template"
 	"log/slog"
 	"net"
 	"net/http"
+	"shequ/internal/memo"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -51,6 +53,8 @@ type Server struct {
 	Metrics *Metrics
 
 	views *views
+	// sitePlans holds the big screen's drawn site plans (brainSite).
+	sitePlans *memo.Memo[template.HTML]
 	// limiter holds every client's request budget; limits, when set,
 	// replaces Cfg.RateLimits (SetRateLimits).
 	limiter ratelimit.Limiter
@@ -64,6 +68,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.Metrics == nil {
 		s.Metrics = NewMetrics()
+	}
+	if s.sitePlans == nil {
+		s.sitePlans = memo.New[template.HTML](s.Store, sitePlanMaxAge, sitePlanTables...)
 	}
 	mux := http.NewServeMux()
 	s.routes(&router{mux: mux, s: s})

@@ -1,4 +1,4 @@
-package gate
+package memo
 
 import (
 	"context"
@@ -11,17 +11,17 @@ import (
 )
 
 // A remembered lookup is used again until a write to a table it depends on
-// commits, or until it is memoMaxAge old; failures are never remembered.
+// commits, or until it is maxAge old; failures are never remembered.
 func TestMemoForgetsOnWritesAndWithAge(t *testing.T) {
 	clock := testutil.NewClock(time.Date(2026, 11, 29, 7, 30, 0, 0, time.UTC))
 	st := testutil.OpenDB(t, "sqlite", clock.Now)
 	ctx := context.Background()
-	m := newMemo[int](st, "org_nodes")
+	m := New[int](st, 10*time.Second, "org_nodes")
 	loads := 0
 	load := func() (int, error) { loads++; return loads, nil }
 	get := func() int {
 		t.Helper()
-		v, err := m.get("k", load)
+		v, err := m.Get("k", load)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,15 +48,15 @@ func TestMemoForgetsOnWritesAndWithAge(t *testing.T) {
 	if get() != 2 {
 		t.Fatal("a write to an unrelated table made it read again")
 	}
-	clock.Advance(memoMaxAge)
+	clock.Advance(10 * time.Second)
 	if get() != 3 {
-		t.Fatal("an answer older than memoMaxAge was trusted")
+		t.Fatal("an answer older than maxAge was trusted")
 	}
 	boom := errors.New("database gone")
-	if _, err := m.get("e", func() (int, error) { return 0, boom }); err != boom {
+	if _, err := m.Get("e", func() (int, error) { return 0, boom }); err != boom {
 		t.Fatalf("error %v", err)
 	}
-	if v, _ := m.get("e", load); v != 4 {
+	if v, _ := m.Get("e", load); v != 4 {
 		t.Fatal("a failed lookup was remembered")
 	}
 }
