@@ -9,6 +9,7 @@ import (
 	"shequ/internal/access"
 	"shequ/internal/apptest"
 	"shequ/internal/brain"
+	"shequ/internal/events"
 	"shequ/internal/store"
 )
 
@@ -83,4 +84,37 @@ func tile(body, key string) string {
 		return ""
 	}
 	return between(body[i:], `<div class="v">`, `</div>`)
+}
+
+// The big screen's site plan is drawn once and shared by every open screen
+// of the community, yet a new event in a building shows on the next load.
+func TestBigScreenPlanFollowsNewEvents(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	staff := e.Login(t, access.Staff)
+	village := e.Demo.Communities[1]
+	openEvents := func() (place string, n int) {
+		t.Helper()
+		_, body, _ := apptest.Do(t, staff, "GET", e.Server.URL+"/brain", nil, nil)
+		i := strings.Index(body, `class="sp-bld" data-place="`)
+		if i < 0 {
+			t.Fatal("the big screen shows no building on its site plan")
+		}
+		b := body[i:]
+		n, err := strconv.Atoi(between(b, `data-num="`, `"`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return between(b, `data-place="`, `"`), n
+	}
+	place, before := openEvents()
+	if p, again := openEvents(); p != place || again != before {
+		t.Fatalf("the same plan drawn twice differs: %s %d, then %s %d", place, before, p, again)
+	}
+	if _, err := e.App.Web.Events.Report(context.Background(), principal(t, e, access.Staff), "", events.Input{CommunityID: village.ID,
+		Category: "repair", Description: "楼道灯坏了", PlaceID: place, Source: "staff"}); err != nil {
+		t.Fatal(err)
+	}
+	if p, after := openEvents(); p != place || after != before+1 {
+		t.Fatalf("open events of building %s on the plan: %d before a new event, %d after", place, before, after)
+	}
 }
