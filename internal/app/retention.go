@@ -58,87 +58,60 @@ func (a *App) Retention(ctx context.Context) (Purged, error) {
 	now := a.Now()
 	r := a.Cfg.Retention
 	p := Purged{}
-	cutoffs := map[string]time.Time{}
-	run := func(kind string, period time.Duration, purge func(before time.Time) (int64, error)) error {
-		before := now.Add(-period)
-		cutoffs[kind] = before
-		n, err := purge(before)
-		if n > 0 {
-			p[kind] += n
-		}
-		if err != nil {
-			return fmt.Errorf("purging %s: %w", kind, err)
-		}
-		return nil
-	}
-	steps := []func() error{
-		func() error {
-			return run("passes", a.Cfg.PassRetention, func(t time.Time) (int64, error) { return a.Store.PurgePasses(ctx, t) })
-		},
-		func() error {
-			return run("faces", r.Faces, func(t time.Time) (int64, error) {
-				faces, erased, err := a.Store.PurgeFaces(ctx, t)
-				a.Gates.ForgetFaces(faces)
-				if erased > 0 {
-					p["credential_values"] += erased
-				}
-				return int64(len(faces)), err
-			})
-		},
-		func() error {
-			return run("leads", r.Leads, func(t time.Time) (int64, error) {
-				leads, reports, err := a.Store.PurgeLeads(ctx, t)
-				if reports > 0 {
-					p["self_reports"] += reports
-				}
-				return leads, err
-			})
-		},
-		func() error {
-			return run("health", r.Health, func(t time.Time) (int64, error) { return a.Store.PurgeHealth(ctx, t) })
-		},
-		func() error {
-			return run("vaccinations", r.Vaccinations, func(t time.Time) (int64, error) { return a.Store.PurgeVaccinations(ctx, t) })
-		},
-		func() error {
-			return run("partner_access", r.PartnerAccess, func(t time.Time) (int64, error) { return a.Store.PurgePartnerAccess(ctx, t) })
-		},
-		func() error {
-			return run("webhook_deliveries", r.Webhooks, func(t time.Time) (int64, error) { return a.Store.PurgeWebhookDeliveries(ctx, t) })
-		},
-		func() error {
-			return run("notifications", r.Notifications, func(t time.Time) (int64, error) { return a.Store.PurgeOutbox(ctx, t) })
-		},
-		func() error {
-			return run("visitors", r.Visitors, func(t time.Time) (int64, error) { return a.Store.PurgeVisitors(ctx, t) })
-		},
-		func() error {
-			return run("alarms", r.Alarms, func(t time.Time) (int64, error) { return a.Store.PurgeAlarms(ctx, t) })
-		},
-		func() error {
-			return run("audit", r.Audit, func(t time.Time) (int64, error) { return a.Store.PurgeAudit(ctx, t, a.Audit.SealAnchor) })
-		},
+	// purges lists every kind in the order it runs (and is audited). A purge
+	// returns the rows of its kind; those of a kind that goes with it
+	// (erased card and plate values with faces, self-reports with leads)
+	// it adds to p itself, under the same cut-off.
+	purges := []struct {
+		kind, also string
+		period     time.Duration
+		purge      func(before time.Time) (int64, error)
+	}{
+		{"passes", "", a.Cfg.PassRetention, func(t time.Time) (int64, error) { return a.Store.PurgePasses(ctx, t) }},
+		{"faces", "credential_values", r.Faces, func(t time.Time) (int64, error) {
+			faces, erased, err := a.Store.PurgeFaces(ctx, t)
+			a.Gates.ForgetFaces(faces)
+			p["credential_values"] += erased
+			return int64(len(faces)), err
+		}},
+		{"leads", "self_reports", r.Leads, func(t time.Time) (int64, error) {
+			leads, reports, err := a.Store.PurgeLeads(ctx, t)
+			p["self_reports"] += reports
+			return leads, err
+		}},
+		{"health", "", r.Health, func(t time.Time) (int64, error) { return a.Store.PurgeHealth(ctx, t) }},
+		{"vaccinations", "", r.Vaccinations, func(t time.Time) (int64, error) { return a.Store.PurgeVaccinations(ctx, t) }},
+		{"partner_access", "", r.PartnerAccess, func(t time.Time) (int64, error) { return a.Store.PurgePartnerAccess(ctx, t) }},
+		{"webhook_deliveries", "", r.Webhooks, func(t time.Time) (int64, error) { return a.Store.PurgeWebhookDeliveries(ctx, t) }},
+		{"notifications", "", r.Notifications, func(t time.Time) (int64, error) { return a.Store.PurgeOutbox(ctx, t) }},
+		{"visitors", "", r.Visitors, func(t time.Time) (int64, error) { return a.Store.PurgeVisitors(ctx, t) }},
+		{"alarms", "", r.Alarms, func(t time.Time) (int64, error) { return a.Store.PurgeAlarms(ctx, t) }},
+		{"audit", "", r.Audit, func(t time.Time) (int64, error) { return a.Store.PurgeAudit(ctx, t, a.Audit.SealAnchor) }},
 	}
 	var firstErr error
-	for _, step := range steps {
-		if err := step(); err != nil && firstErr == nil {
+	keep := func(err error) {
+		if err != nil && firstErr == nil {
 			firstErr = err // the other kinds still run
 		}
 	}
-	for _, kind := range []string{"passes", "faces", "credential_values", "leads", "self_reports", "health", "vaccinations",
-		"partner_access", "webhook_deliveries", "notifications", "visitors", "alarms", "audit"} {
-		n := p[kind]
+	for _, k := range purges {
+		before := now.Add(-k.period)
+		n, err := k.purge(before)
+		p[k.kind] += n
+		if err != nil {
+			keep(fmt.Errorf("purging %s: %w", k.kind, err))
+		}
+		for _, kind := range []string{k.kind, k.also} {
+			if kind == "" || p[kind] == 0 {
+				continue
+			}
+			keep(a.Audit.Record(ctx, a.Store, &store.AuditEntry{ActorName: "system", Action: "retention.purge", TargetType: kind,
+				Detail: audit.Detail("rows", p[kind], "before", before.UTC().Format(time.RFC3339))}))
+		}
+	}
+	for kind, n := range p {
 		if n == 0 {
-			continue
-		}
-		before, ok := cutoffs[kind]
-		if !ok { // counted with another kind
-			before = cutoffs[map[string]string{"credential_values": "faces", "self_reports": "leads"}[kind]]
-		}
-		err := a.Audit.Record(ctx, a.Store, &store.AuditEntry{ActorName: "system", Action: "retention.purge", TargetType: kind,
-			Detail: audit.Detail("rows", n, "before", before.UTC().Format(time.RFC3339))})
-		if err != nil && firstErr == nil {
-			firstErr = err
+			delete(p, kind)
 		}
 	}
 	return p, firstErr
