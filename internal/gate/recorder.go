@@ -184,16 +184,17 @@ func (c *committer) loop() {
 			}
 		}
 		ctx := context.Background()
+		all := make([]store.PassRecord, 0, n)
+		for _, r := range batch {
+			all = append(all, r.events...)
+		}
 		err := c.s.Write(ctx, func(tx *store.Tx) error {
+			isNew, err := tx.InsertPasses(ctx, all)
+			if err != nil {
+				return err
+			}
 			for _, r := range batch {
-				r.isNew = make([]bool, len(r.events))
-				for i := range r.events {
-					ok, err := tx.InsertPass(ctx, &r.events[i])
-					if err != nil {
-						return err
-					}
-					r.isNew[i] = ok
-				}
+				r.isNew, isNew = isNew[:len(r.events)], isNew[len(r.events):]
 			}
 			return nil
 		})

@@ -257,6 +257,12 @@ func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 	return r, tx.s.classify(err)
 }
 
+func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	tx.noteWrite(q)
+	rows, err := tx.tx.QueryContext(ctx, q, args...)
+	return rows, tx.s.classify(err)
+}
+
 func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	tx.noteWrite(q)
 	return tx.tx.QueryRowContext(ctx, q, args...)

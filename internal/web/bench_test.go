@@ -21,6 +21,7 @@ import (
 	"shequ/internal/demo"
 	"shequ/internal/store"
 	"shequ/internal/synth"
+	"shequ/internal/testutil"
 )
 
 // tallBuilding adds a 33-floor building with 3 units of 2 flats a floor
@@ -114,9 +115,16 @@ func BenchmarkBuildingTable(b *testing.B) {
 // BenchmarkIngest uploads pass events in batches of 100 from 8 concurrent
 // devices through the whole HTTP stack (auth, validation, group commit,
 // fsync), next to the limit: the same rows written by a bare INSERT loop in
-// transactions of 100 on the same database in the same run.
+// transactions of 100 on the same database in the same run. On SQLite, and
+// on PostgreSQL when SHEQU_TEST_PG_URL is set.
 func BenchmarkIngest(b *testing.B) {
-	e := apptest.Start(b, "sqlite")
+	for _, engine := range testutil.Engines() {
+		b.Run(engine, func(b *testing.B) { benchIngest(b, engine) })
+	}
+}
+
+func benchIngest(b *testing.B, engine string) {
+	e := apptest.Start(b, engine)
 	var token string
 	for _, d := range e.Demo.Devices {
 		if d.GateCode == "HY-N-TURNSTILE" {
