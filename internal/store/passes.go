@@ -153,7 +153,9 @@ type Decision struct {
 // InsertDecisions writes a batch of decisions; one the device asked for
 // before under the same event id is stored once.
 func (tx *Tx) InsertDecisions(ctx context.Context, ds []Decision) error {
-	for _, d := range ds {
+	const q = `INSERT INTO decisions (id, device_id, gate_id, person_id, credential, outcome, reason, policy_id, policy_version,
+			temperature, at, event_id, direction, device_time) VALUES `
+	args := func(d *Decision) []any {
 		var temp any
 		if d.Temperature > 0 {
 			temp = d.Temperature
@@ -162,14 +164,46 @@ func (tx *Tx) InsertDecisions(ctx context.Context, ds []Decision) error {
 		if dir == "" {
 			dir = "in"
 		}
-		if _, err := tx.exec(ctx, `INSERT INTO decisions (id, device_id, gate_id, person_id, credential, outcome, reason, policy_id, policy_version,
-			temperature, at, event_id, direction, device_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING`,
-			d.ID, d.DeviceID, d.GateID, nullStr(d.PersonID), d.Credential, d.Outcome, d.Reason, d.PolicyID, d.PolicyVersion, temp, ms(d.At),
-			nullStr(d.EventID), dir, ms(d.DeviceTime)); err != nil {
+		return []any{d.ID, d.DeviceID, d.GateID, nullStr(d.PersonID), d.Credential, d.Outcome, d.Reason, d.PolicyID, d.PolicyVersion, temp, ms(d.At),
+			nullStr(d.EventID), dir, ms(d.DeviceTime)}
+	}
+	// As InsertPasses: one statement per row on SQLite (prepared, in the
+	// process), one per passRowsPerStatement rows on PostgreSQL.
+	per := 1
+	if tx.s.Dialect == Postgres {
+		per = passRowsPerStatement
+	}
+	for start := 0; start < len(ds); start += per {
+		chunk := ds[start:min(start+per, len(ds))]
+		var vals []any
+		for i := range chunk {
+			vals = append(vals, args(&chunk[i])...)
+		}
+		if _, err := tx.exec(ctx, q+valuesList(len(chunk), 14)+" ON CONFLICT DO NOTHING", vals...); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// valuesList is the VALUES rows of a multi-row insert: "($1, …, $cols),
+// ($cols+1, …)", rows of them.
+func valuesList(rows, cols int) string {
+	var b strings.Builder
+	for r := range rows {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := range cols {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("$" + itoa(r*cols+c+1))
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
 }
 
 // PassRecord is one stored pass event.
@@ -242,28 +276,14 @@ func (tx *Tx) InsertPasses(ctx context.Context, ps []PassRecord) ([]bool, error)
 	}
 	for start := 0; start < len(ps); start += passRowsPerStatement {
 		chunk := ps[start:min(start+passRowsPerStatement, len(ps))]
-		var q strings.Builder
-		q.WriteString(`INSERT INTO pass_events (` + passColumns + `) VALUES `)
 		args := make([]any, 0, 14*len(chunk))
 		at := map[string]int{}
 		for i := range chunk {
-			row := passArgs(&chunk[i])
+			args = append(args, passArgs(&chunk[i])...)
 			at[chunk[i].ID] = start + i
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(")
-			for j := range row {
-				if j > 0 {
-					q.WriteString(", ")
-				}
-				q.WriteString("$" + itoa(len(args)+j+1))
-			}
-			q.WriteString(")")
-			args = append(args, row...)
 		}
-		q.WriteString(" ON CONFLICT DO NOTHING RETURNING id")
-		rows, err := tx.query(ctx, q.String(), args...)
+		rows, err := tx.query(ctx, `INSERT INTO pass_events (`+passColumns+`) VALUES `+valuesList(len(chunk), 14)+
+			` ON CONFLICT DO NOTHING RETURNING id`, args...)
 		if err != nil {
 			return nil, err
 		}
