@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -28,6 +29,22 @@ func TestBigScreenLive(t *testing.T) {
 	waitFor(t, ctx, `document.getElementById("brain").dataset.live === "yes"`, "the live stream to connect")
 	if txt := bodyText(t, ctx); !strings.Contains(txt, "丰乐社区") || !strings.Contains(txt, "实有人口") {
 		errorPage(t, ctx, "the big screen lacks its community or population")
+	}
+	// The clock says China time, as the figures do, though this browser
+	// runs in UTC.
+	china := time.FixedZone("CST", 8*3600)
+	clock, err := eval[string](ctx, `document.getElementById("brain-clock").textContent`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before, after := time.Now().In(china).Add(-time.Minute), time.Now().In(china).Add(time.Minute); !strings.HasPrefix(clock, before.Format("2006-01-02 15:04")[:13]) &&
+		!strings.HasPrefix(clock, after.Format("2006-01-02 15:04")[:13]) {
+		errorPage(t, ctx, "the big screen's clock shows %q, not China time (%s)", clock, time.Now().In(china).Format("2006-01-02 15:04"))
+	}
+	// Made for a 1920×1080 wall: the whole board shows without scrolling.
+	if h, err := eval[int](ctx, `document.documentElement.scrollHeight`); err != nil || h > 1080 {
+		cols, _ := eval[string](ctx, `[...document.querySelectorAll('.brain-grid > *, .topbar, .brain-head, .bpanel')].map(e => (e.id||e.className)+':'+Math.round(e.getBoundingClientRect().height)).join(' ')`)
+		errorPage(t, ctx, "the big screen is %d px high at 1920×1080 (%v): it scrolls; %s", h, err, cols)
 	}
 	shot(t, ctx, "01-brain")
 

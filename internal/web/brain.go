@@ -16,6 +16,7 @@ import (
 	"shequ/internal/brain"
 	"shequ/internal/errs"
 	"shequ/internal/gate"
+	"shequ/internal/pii"
 	"shequ/internal/siteplan"
 	"shequ/internal/store"
 )
@@ -263,7 +264,7 @@ func (s *Server) brainView(r *http.Request, n store.OrgNode) (brainView, error) 
 			return v, err
 		}
 		for _, a := range as {
-			v.Alarms = append(v.Alarms, brainAlarm{ID: a.ID, At: a.At.In(shanghai).Format("15:04:05"), Gate: a.GateName, Kind: pr.T("alarm." + a.Kind), Person: a.PersonMask})
+			v.Alarms = append(v.Alarms, brainAlarm{ID: a.ID, At: a.At.In(shanghai).Format("15:04:05"), Gate: a.GateName, Kind: pr.T("alarm." + a.Kind), Person: pii.MaskName(a.PersonMask)})
 		}
 	}
 	if n.Level != store.LevelCommunity {

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"shequ/internal/apptest"
 	"shequ/internal/brain"
 	"shequ/internal/events"
+	"shequ/internal/pii"
 	"shequ/internal/store"
 )
 
@@ -70,6 +72,24 @@ func TestBigScreenShowsTheDatabase(t *testing.T) {
 	st, body, _ = apptest.Do(t, official, "GET", e.Server.URL+"/brain", nil, nil)
 	if st != 200 || !strings.Contains(body, `data-child="`+e.Demo.Communities[0].ID+`"`) || !strings.Contains(body, `data-child="`+village.ID+`"`) {
 		t.Fatalf("the street's big screen: %d", st)
+	}
+	// A big screen hangs on a wall: the people in its alarms are masked,
+	// for the official as for the staff.
+	var personID, name, gateID string
+	raw.QueryRow(`SELECT p.id, p.name FROM persons p JOIN household_members m ON m.person_id = p.id JOIN households h ON h.id = m.household_id
+		JOIN places r ON r.id = h.room_id WHERE r.community_id = $1 AND length(p.name) >= 3 ORDER BY p.id LIMIT 1`, village.ID).Scan(&personID, &name)
+	raw.QueryRow(`SELECT id FROM gates WHERE community_id = $1 ORDER BY id LIMIT 1`, village.ID).Scan(&gateID)
+	if err := e.App.Store.Write(ctx, func(tx *store.Tx) error {
+		return tx.CreateAlarm(ctx, &store.Alarm{GateID: gateID, Kind: "fever", PersonID: personID})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*http.Client{staff, official} {
+		_, body, _ := apptest.Do(t, c, "GET", e.Server.URL+"/brain", nil, nil)
+		list := between(body, `id="alarm-list"`, `</ul>`)
+		if strings.Contains(list, name) || !strings.Contains(list, pii.MaskName(name)) {
+			t.Errorf("the big screen's alarms show %q unmasked or not at all: %s", name, list)
+		}
 	}
 	// Staff of the village may not open the compound's screen.
 	if st, _, _ := apptest.Do(t, staff, "GET", e.Server.URL+"/brain?node="+e.Demo.Communities[0].ID, nil, nil); st != 403 {

@@ -5,10 +5,12 @@
   var root = document.getElementById('brain');
   if (!root || !window.EventSource) return;
   var clock = document.getElementById('brain-clock');
+  // China time (UTC+8, no summer time), as the server writes every time on
+  // the screen, whatever the zone of the computer driving the display.
   function tick() {
-    var d = new Date();
+    var d = new Date(Date.now() + 8 * 3600 * 1000);
     var p = function (n) { return (n < 10 ? '0' : '') + n; };
-    if (clock) clock.textContent = d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + ' ' + p(d.getHours()) + ':' + p(d.getMinutes()) + ':' + p(d.getSeconds());
+    if (clock) clock.textContent = d.getUTCFullYear() + '-' + p(d.getUTCMonth() + 1) + '-' + p(d.getUTCDate()) + ' ' + p(d.getUTCHours()) + ':' + p(d.getUTCMinutes()) + ':' + p(d.getUTCSeconds());
   }
   tick();
   setInterval(tick, 1000);
