@@ -724,20 +724,7 @@ func (s *Store) CommunityBuildings(ctx context.Context, communityID string) ([]P
 
 // GridWorkers lists the ids of the users doing grid work in a grid.
 func (s *Store) GridWorkers(ctx context.Context, gridID string) ([]string, error) {
-	rows, err := s.query(ctx, `SELECT user_id FROM role_assignments WHERE node_id = $1 AND role = 'grid' ORDER BY created_at`, gridID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return s.column(ctx, `SELECT user_id FROM role_assignments WHERE node_id = $1 AND role = 'grid' ORDER BY created_at`, gridID)
 }
 
 // MoveToGrid puts a building or house, with its units and rooms, into

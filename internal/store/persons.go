@@ -30,25 +30,12 @@ func (s *Store) Person(ctx context.Context, id string) (Person, error) {
 // PersonPaths lists the org-node paths a person belongs to: the grids (or
 // communities) of the rooms they live in now or own. Scope checks use it.
 func (s *Store) PersonPaths(ctx context.Context, personID string) ([]string, error) {
-	rows, err := s.query(ctx, `SELECT DISTINCT n.path FROM places r JOIN org_nodes n ON n.id = COALESCE(r.grid_id, r.community_id)
+	return s.column(ctx, `SELECT DISTINCT n.path FROM places r JOIN org_nodes n ON n.id = COALESCE(r.grid_id, r.community_id)
 		WHERE r.id IN (
 			SELECT h.room_id FROM household_members m JOIN households h ON h.id = m.household_id
 			WHERE m.person_id = $1 AND h.ended_at IS NULL AND (m.until IS NULL OR m.until >= $2)
 			UNION SELECT o.room_id FROM room_owners o WHERE o.person_id = $1 AND (o.until IS NULL OR o.until >= $2)
 			UNION SELECT c.room_id FROM contracts c WHERE c.landlord_id = $1 AND c.ended_on IS NULL)`, personID, s.Today())
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var p string
-		if err := rows.Scan(&p); err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
 }
 
 // PersonFilter selects people for lists and search.

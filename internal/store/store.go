@@ -285,6 +285,24 @@ func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, er
 	return rows, s.classify(err)
 }
 
+// column runs a query of one text column and returns its values in order.
+func (s *Store) column(ctx context.Context, q string, args ...any) ([]string, error) {
+	rows, err := s.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // classify turns driver errors users can act on into coded errors.
 func (s *Store) classify(err error) error { return Classify(err) }
 

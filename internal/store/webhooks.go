@@ -205,21 +205,8 @@ func (s *Store) WebhookPartners(ctx context.Context, scopes []string) ([]Webhook
 
 // PartnerPaths lists the nodes where the account holds the partner role.
 func (s *Store) PartnerPaths(ctx context.Context, userID string) ([]string, error) {
-	rows, err := s.query(ctx, `SELECT n.path FROM role_assignments ra JOIN org_nodes n ON n.id = ra.node_id
+	return s.column(ctx, `SELECT n.path FROM role_assignments ra JOIN org_nodes n ON n.id = ra.node_id
 		WHERE ra.user_id = $1 AND ra.role = 'partner' ORDER BY n.path`, userID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var p string
-		if err := rows.Scan(&p); err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
 }
 
 // EmitChange queues an event about a record for every active subscription

@@ -2,7 +2,6 @@ package web
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"math"
@@ -85,11 +84,6 @@ func (s *Server) brainPage(w http.ResponseWriter, r *http.Request) {
 // brainStream keeps an open big screen live: the panels redrawn every few
 // seconds, and every alarm in its scope the moment it is raised.
 func (s *Server) brainStream(w http.ResponseWriter, r *http.Request) {
-	fl, ok := w.(http.Flusher)
-	if !ok {
-		s.fail(w, r, errs.E(errs.Internal, "err.internal"))
-		return
-	}
 	n, err := s.brainNode(r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -106,19 +100,12 @@ func (s *Server) brainStream(w http.ResponseWriter, r *http.Request) {
 	}
 	ch, stop := s.Gates.Hub.Subscribe(func(e gate.AlarmEvent) bool { return in[e.CommunityID] })
 	defer stop()
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Accel-Buffering", "no")
-	fmt.Fprint(w, "retry: 2000\n\n")
-	fl.Flush()
+	es, ok := s.openStream(w, r)
+	if !ok {
+		return
+	}
 	tick := time.NewTicker(brainRefresh)
 	defer tick.Stop()
-	pr := reqOf(r).pr
-	send := func(event string, v any) {
-		b, _ := json.Marshal(v)
-		fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b)
-		fl.Flush()
-	}
 	for {
 		select {
 		case <-r.Context().Done():
@@ -134,10 +121,9 @@ func (s *Server) brainStream(w http.ResponseWriter, r *http.Request) {
 				s.Log.Error("big screen", "err", err.Error())
 				continue
 			}
-			send("board", map[string]string{"html": html, "at": view.Updated})
+			es.send("board", map[string]string{"html": html, "at": view.Updated})
 		case e := <-ch:
-			send("alarm", map[string]any{"id": e.ID, "kind": e.Kind, "kind_text": pr.T("alarm." + e.Kind), "gate": e.Gate,
-				"person": e.Person, "at": e.At.In(shanghai).Format("15:04:05")})
+			es.send("alarm", alarmData(reqOf(r).pr, e))
 		}
 	}
 }

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -242,11 +240,6 @@ func (s *Server) alarmsPage(w http.ResponseWriter, r *http.Request) {
 // alarmStream sends alarms of the principal's gates as they happen.
 func (s *Server) alarmStream(w http.ResponseWriter, r *http.Request) {
 	p := reqOf(r).p
-	fl, ok := w.(http.Flusher)
-	if !ok {
-		s.fail(w, r, errs.E(errs.Internal, "err.internal"))
-		return
-	}
 	scopes := append(p.Scopes(access.GateView), p.Scopes(access.GateOperate)...)
 	if len(scopes) == 0 {
 		s.fail(w, r, errForbidden)
@@ -259,27 +252,20 @@ func (s *Server) alarmStream(w http.ResponseWriter, r *http.Request) {
 	}
 	ch, stop := s.Gates.Hub.Subscribe(func(e gate.AlarmEvent) bool { return comms[e.CommunityID] })
 	defer stop()
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Accel-Buffering", "no")
-	fmt.Fprint(w, "retry: 2000\n\n")
-	fl.Flush()
+	es, ok := s.openStream(w, r)
+	if !ok {
+		return
+	}
 	ping := time.NewTicker(20 * time.Second)
 	defer ping.Stop()
-	pr := reqOf(r).pr
 	for {
 		select {
 		case <-r.Context().Done():
 			return
 		case <-ping.C:
-			fmt.Fprint(w, ": ping\n\n")
-			fl.Flush()
+			es.ping()
 		case e := <-ch:
-			payload := map[string]any{"id": e.ID, "kind": e.Kind, "kind_text": pr.T("alarm." + e.Kind), "gate": e.Gate, "person": e.Person,
-				"at": e.At.In(shanghai).Format("15:04:05"), "status": e.Status}
-			b, _ := json.Marshal(payload)
-			fmt.Fprintf(w, "event: alarm\ndata: %s\n\n", b)
-			fl.Flush()
+			es.send("alarm", alarmData(reqOf(r).pr, e))
 		}
 	}
 }

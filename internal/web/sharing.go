@@ -83,14 +83,8 @@ func partnerQuery(r *http.Request) (sharing.Query, error) {
 // partnerList serves a page of a dataset to a partner under its agreement.
 func (s *Server) partnerList(dataset string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		acc, err := s.Sharing.Authorize(r.Context(), reqOf(r).p, dataset)
-		if err != nil {
-			s.partnerRefused(w, r, dataset, err)
-			return
-		}
-		q, err := partnerQuery(r)
-		if err != nil {
-			s.fail(w, r, err)
+		acc, q, ok := s.partnerRequest(w, r, dataset)
+		if !ok {
 			return
 		}
 		page, err := s.Sharing.Read(r.Context(), acc, q, r.URL.RequestURI())
@@ -112,14 +106,8 @@ func (s *Server) partnerList(dataset string) http.HandlerFunc {
 // partnerOne serves one record.
 func (s *Server) partnerOne(dataset string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		acc, err := s.Sharing.Authorize(r.Context(), reqOf(r).p, dataset)
-		if err != nil {
-			s.partnerRefused(w, r, dataset, err)
-			return
-		}
-		q, err := partnerQuery(r)
-		if err != nil {
-			s.fail(w, r, err)
+		acc, q, ok := s.partnerRequest(w, r, dataset)
+		if !ok {
 			return
 		}
 		q.ID, q.After, q.Limit = r.PathValue("id"), "", 1
@@ -134,6 +122,22 @@ func (s *Server) partnerOne(dataset string) http.HandlerFunc {
 		}
 		writeETagged(w, r, page.Records[0])
 	}
+}
+
+// partnerRequest checks a partner's agreement for dataset and reads the
+// query; false when it has answered already (refused or a bad query).
+func (s *Server) partnerRequest(w http.ResponseWriter, r *http.Request, dataset string) (sharing.Access, sharing.Query, bool) {
+	acc, err := s.Sharing.Authorize(r.Context(), reqOf(r).p, dataset)
+	if err != nil {
+		s.partnerRefused(w, r, dataset, err)
+		return acc, sharing.Query{}, false
+	}
+	q, err := partnerQuery(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return acc, q, false
+	}
+	return acc, q, true
 }
 
 // partnerRefused answers a refused partner request and audits a 403.
